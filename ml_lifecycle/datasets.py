@@ -415,7 +415,7 @@ def _open(out:Path):
                 truth=pq.ParquetWriter(out / '_truth' / 'truth.parquet', ts, **opts), us=us, ts=ts,
                 jsonl=open(out / 'tickets.jsonl', 'w', encoding='utf-8', newline='\n'))
 
-# %% ../nbs/90_datasets.ipynb #b1105ba8
+# %% ../nbs/90_datasets.ipynb #4775511e
 def _append(w:dict, t:dict):
     "Append the tables `t` of one chunk to the open writers `w`."
     import pyarrow as pa
@@ -441,7 +441,7 @@ def _append(w:dict, t:dict):
              churned=n['churned'] + int(tr.label[tr.eligible].sum()), bayes_ll=n['bayes_ll'] + _ll(tr[tr.eligible]))
     w.update(first=False, inv=w['inv'] + len(inv))
 
-# %% ../nbs/90_datasets.ipynb #64ba9006
+# %% ../nbs/90_datasets.ipynb #989d342b
 def _ll(tr):
     "Summed log loss of the true probabilities of truth rows `tr`."
     p, y = np.clip(tr.true_prob.to_numpy(float), 1e-15, 1 - 1e-15), tr.label.to_numpy(bool)
@@ -451,7 +451,7 @@ def _close(w:dict):
     "Close the writers `w`."
     w['usage'].close(); w['truth'].close(); w['jsonl'].close(); w['db'].close()
 
-# %% ../nbs/90_datasets.ipynb #e278dbd7
+# %% ../nbs/90_datasets.ipynb #4f85a4f5
 def _prepare_out(out) -> Path:
     "Check that `out` may be written by the generator and clear its previous output (only our own files)."
     out = Path(out).expanduser()
@@ -465,7 +465,7 @@ def _prepare_out(out) -> Path:
     (out / MARKER).write_text('made by ml_lifecycle.datasets.make_churn; it may overwrite its own files here\n')
     return out
 
-# %% ../nbs/90_datasets.ipynb #600f41aa
+# %% ../nbs/90_datasets.ipynb #44588726
 def _check_args(n_customers, seed, drift, month, chunk_size):
     "Validate make_churn's arguments; return the drift kind."
     for name, v, lo in (('n_customers', n_customers, 1), ('chunk_size', chunk_size, 1), ('month', month, 0), ('seed', seed, 0)):
@@ -476,7 +476,7 @@ def _check_args(n_customers, seed, drift, month, chunk_size):
     if kind not in DRIFT_KINDS: raise ValueError(f"drift={drift!r}: expected None or one of {DRIFT_KINDS}")
     return kind
 
-# %% ../nbs/90_datasets.ipynb #5cb271a6
+# %% ../nbs/90_datasets.ipynb #30eeea3b
 def cache_dir() -> Path:
     "The kit's cache folder: $ML_LIFECYCLE_CACHE, else $XDG_CACHE_HOME/ml-lifecycle, else ~/.cache/ml-lifecycle."
     if os.environ.get('ML_LIFECYCLE_CACHE'): return Path(os.environ['ML_LIFECYCLE_CACHE']).expanduser()
@@ -495,7 +495,7 @@ def _complete(out:Path, params:dict) -> bool:
     try: return (out / 'SHA256SUMS').exists() and json.loads((out / 'params.json').read_text()) == params
     except (OSError, ValueError): return False
 
-# %% ../nbs/90_datasets.ipynb #8ced89e8
+# %% ../nbs/90_datasets.ipynb #9a5ae4e4
 def make_churn(n_customers:int=10_000, # customer rows in customers.csv (duplicates included)
                seed:int=42, # random seed: the same seed gives byte-identical files
                out=None, # output folder (new, empty or made by make_churn); None = a cache folder, reused when complete
@@ -520,7 +520,7 @@ def make_churn(n_customers:int=10_000, # customer rows in customers.csv (duplica
     finally: _close(w)
     return _finish(w, params)
 
-# %% ../nbs/90_datasets.ipynb #4fa14634
+# %% ../nbs/90_datasets.ipynb #b9984cfb
 _TABLES_DOC = """## Tables
 | file | format | one row per | columns |
 |---|---|---|---|
@@ -534,12 +534,20 @@ _TABLES_DOC = """## Tables
 
 def _readme(params:dict, n:dict) -> str:
     "The data dictionary (README.md) of a generated folder with parameters `params` and counts `n`."
-    snap, R = params['snapshot_date'], DEFECT_RATES
-    head = (f"# Churn scenario (generated, v{params['generator_version']})\n\nMade by `ml_lifecycle.datasets.make_churn` with {json.dumps(params)}. "
-            f"Do not edit: `ml-lifecycle data check` regenerates and compares.\n\n**Snapshot date: {snap}.** Task: predict which customers "
+    return _readme_head(params, n) + _readme_body(params)
+
+def _readme_head(params:dict, n:dict) -> str:
+    "Title, parameters, snapshot and counts of the data dictionary."
+    return (f"# Churn scenario (generated, v{params['generator_version']})\n\nMade by `ml_lifecycle.datasets.make_churn` with {json.dumps(params)}. "
+            f"Do not edit: `ml-lifecycle data check` regenerates and compares.\n\n**Snapshot date: {params['snapshot_date']}.** Task: predict which customers "
             f"still subscribed on the snapshot date cancel within the next {HORIZON_DAYS} days. Learners may use only information dated on or before the snapshot.\n\n"
             f"Counts: {n['customers']:,} customer rows, {n['usage']:,} usage rows, {n['invoices']:,} invoices, {n['tickets']:,} tickets, "
             f"{n['cancellations']:,} cancellations; {n['eligible']:,} eligible customers, churn rate {n['churned'] / max(n['eligible'], 1):.1%}.\n\n")
+
+# %% ../nbs/90_datasets.ipynb #fc551bf1
+def _readme_body(params:dict) -> str:
+    "Label recipe, tables, traps and defects of the data dictionary."
+    snap, R = params['snapshot_date'], DEFECT_RATES
     label = (f"## The label (derived by the learner, lesson 02)\n1. Drop customers whose cancel_effective_at <= {snap} (already gone).\n"
              f"2. churned = 1 if cancel_effective_at is in ({snap}, {snap} + {HORIZON_DAYS} days], else 0 (later cancellations are 0).\n"
              "3. Drop duplicate customer records (they share a person with another row; `_truth/` tells which).\n\n")
@@ -551,9 +559,9 @@ def _readme(params:dict, n:dict) -> str:
                "- impossible ages (negative or >= 150) beside genuine extremes; heavy users up to 1440 minutes a day; business plans up to $1,499.40 a month\n"
                "- duplicates: an exact duplicate repeats a row with a new customer_id; a fuzzy one also has a typo in name and/or email and "
                "re-drawn formats. Their usage, billing, tickets and cancellations are filed under the original id.\n")
-    return head + label + _TABLES_DOC + "\n" + traps + defects
+    return label + _TABLES_DOC + "\n" + traps + defects
 
-# %% ../nbs/90_datasets.ipynb #327ace93
+# %% ../nbs/90_datasets.ipynb #3657f676
 def _sha(p:Path) -> str:
     h = hashlib.sha256()
     with open(p, 'rb') as f:
@@ -569,7 +577,7 @@ def _finish(w:dict, params:dict) -> Path:
     (out / 'SHA256SUMS').write_text(sums, encoding='utf-8', newline='\n')
     return out
 
-# %% ../nbs/90_datasets.ipynb #ea2826c8
+# %% ../nbs/90_datasets.ipynb #cfd3d135
 BUILTIN_DATASETS = {'churn': dict(n_customers=10_000, seed=42, description="subscription churn, 30-day horizon, snapshot 2025-06-30")}
 
 def default_data_dir(name:str='churn') -> Path: # folder of the built-in dataset `name`
@@ -583,7 +591,7 @@ def default_data_dir(name:str='churn') -> Path: # folder of the built-in dataset
         make_churn(kw['n_customers'], kw['seed'], out=out)
     return out
 
-# %% ../nbs/90_datasets.ipynb #5da2bbe2
+# %% ../nbs/90_datasets.ipynb #e367ae69
 def check_snapshot(path=None # dataset folder with params.json; None = the built-in churn snapshot
                   ) -> list: # files that differ or are missing on either side (empty = identical)
     "Regenerate a generated dataset from its params.json and list the files whose bytes differ."
@@ -595,7 +603,7 @@ def check_snapshot(path=None # dataset folder with params.json; None = the built
         files = [f for f in FILES if (path / f).exists() or (new / f).exists()]
         return [f for f in files if not ((path / f).exists() and (new / f).exists() and _sha(path / f) == _sha(new / f))]
 
-# %% ../nbs/90_datasets.ipynb #0c360467
+# %% ../nbs/90_datasets.ipynb #cef668c0
 def load_truth(path=None) -> pd.DataFrame: # the ground-truth table (not a learner table!)
     "The `_truth/truth.parquet` table of a generated folder (None = the built-in churn dataset)."
     return pd.read_parquet(Path(path or default_data_dir()) / '_truth' / 'truth.parquet')
