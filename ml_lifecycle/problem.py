@@ -14,7 +14,7 @@ from .config import METRICS, check_target
 # %% auto #0
 __all__ = ['TASKS', 'METRICS_FOR', 'LOWER_IS_BETTER', 'DEFAULT_METRIC', 'CHURN_ID_COLUMNS', 'CHURN_DROP_COLUMNS', 'Costs',
            'ProblemSpec', 'validate', 'save', 'load', 'churn_spec', 'generic_spec', 'load_spec', 'expected_profit',
-           'profit_curve', 'rule_baseline']
+           'profit_curve', 'rule_baseline', 'bar_from_baseline']
 
 # %% ../nbs/01_problem_definition.ipynb #fddd6818
 TASKS = ("binary", "multiclass", "regression")
@@ -114,15 +114,16 @@ def load(path: str | Path) -> ProblemSpec:
 
 ProblemSpec.save, ProblemSpec.load = save, staticmethod(load)
 
-# %% ../nbs/01_problem_definition.ipynb #c937c9bb
-CHURN_ID_COLUMNS = ["customer_key"]
-CHURN_DROP_COLUMNS = ["snapshot_date"]
+# %% ../nbs/01_problem_definition.ipynb #9a755288
+CHURN_ID_COLUMNS = ["customer_key", "email_key"]  # pseudonymised keys made in lesson 02: never features
+CHURN_DROP_COLUMNS = ["snapshot_date", "ticket_text_90d"]  # constant date; free text (lesson 05 derives features from it)
 
 def churn_spec(cfg, # resolved run parameters (`resolve_params`)
+               df=None, # the churn modelling table: when given, the rule baseline sets the acceptance bar
               ) -> ProblemSpec:
     "The problem specification of the built-in churn data (decisions of lesson 01)."
     metric = "average_precision" if cfg.metric == "auto" else cfg.metric
-    return ProblemSpec(
+    spec = ProblemSpec(
         task="binary", target=cfg.target, positive_label=1, metric=metric,
         metric_reason=("only the top 20% by risk are contacted and churners are a minority: average precision rewards "
                        "ranking churners first; campaign profit at the capacity decides deployment"),
@@ -132,7 +133,8 @@ def churn_spec(cfg, # resolved run parameters (`resolve_params`)
         baseline="month-to-month contract and usage in the last 30 days below the 30 days before",
         id_columns=list(CHURN_ID_COLUMNS), time_column=None, drop_columns=list(CHURN_DROP_COLUMNS),
         question="Whom should we offer a retention deal this month?",
-        action="offer the deal to the highest-risk customers, up to the capacity", dataset="churn").validate()
+        action="offer the deal to the highest-risk customers, up to the capacity", dataset="churn")
+    return (bar_from_baseline(spec, df) if df is not None else spec).validate()
 
 # %% ../nbs/01_problem_definition.ipynb #fc3c3b78
 def _positive_label(y, setting="auto"):
@@ -161,7 +163,7 @@ def generic_spec(cfg, # resolved run parameters
                        costs=None, capacity=1.0, acceptance_bar={"metric": metric, "must_beat_baseline": True},
                        baseline=base, id_columns=ids, dataset=str(cfg.data)).validate()
 
-# %% ../nbs/01_problem_definition.ipynb #a148a1cf
+# %% ../nbs/01_problem_definition.ipynb #8c9c6970
 def _is_builtin(data) -> bool:
     return str(data) == "churn" and not Path(str(data)).exists()
 
@@ -180,7 +182,7 @@ def load_spec(cfg, # resolved run parameters
     "The run's ProblemSpec: run_dir/problem_spec.json when present, else the default for the data (saved when run_dir is set)."
     p = cfg.path("problem_spec.json")
     if p is not None and p.exists(): return ProblemSpec.load(p)
-    if _is_builtin(cfg.data): spec = churn_spec(cfg)
+    if _is_builtin(cfg.data): spec = churn_spec(cfg, df)
     else: spec = generic_spec(cfg, df if df is not None else _read_for_spec(cfg.data))
     if p is not None: spec.save(p)
     return spec
@@ -227,7 +229,7 @@ def profit_curve(y_true, # true labels
     return pd.DataFrame({"fraction": fr, "n_targeted": k, "precision": np.where(k > 0, tp / np.maximum(k, 1), np.nan),
                          "profit": tp * c.tp_value + fp * c.fp_value})
 
-# %% ../nbs/01_problem_definition.ipynb #ae7fd7f3
+# %% ../nbs/01_problem_definition.ipynb #4bf457d2
 def _num(s):
     import pandas as pd
     return pd.to_numeric(s.astype("string").str.replace(",", ".", regex=False).str.extract(r"(-?\d+\.?\d*)")[0],
@@ -235,16 +237,36 @@ def _num(s):
 
 def rule_baseline(df, # the churn modelling table (from `ml_lifecycle.collect.load_table`)
                   spec: ProblemSpec | None = None, # unused today; kept so every baseline has the same signature
-                  contract_col: str = "contract", # contract type column
-                  recent_col: str = "usage_last_30d", # usage in the 30 days before the snapshot
-                  before_col: str = "usage_prev_30d", # usage in the 30 days before that
+                  contract_col: str = "contract_type", # contract type column
+                  recent_col: str = "minutes_last_30d", # usage in the 30 days up to the snapshot
+                  before_col: str = "minutes_prev_30d", # usage in the 30 days before that
                  ):
     "Score of the rule 'month-to-month and usage dropping': 1 per flag plus the relative drop in [0, 1]."
     import numpy as np, pandas as pd
     missing = [c for c in (contract_col, recent_col, before_col) if c not in df.columns]
     if missing: raise ValueError(f"rule_baseline: column(s) {missing} not in the table; columns are {list(df.columns)[:20]}")
-    mtm = df[contract_col].astype("string").str.lower().str.replace(r"[^a-z]", "", regex=True).str.startswith("month").fillna(False)
+    key = df[contract_col].astype("string").str.lower().str.replace(r"[^a-z]", "", regex=True)
+    mtm = (key.str.startswith("month") | key.eq("mtm")).fillna(False)
     recent, before = _num(df[recent_col]), _num(df[before_col])
     drop = ((before - recent) / before.where(before > 0)).clip(0, 1).fillna(0)
     return pd.Series(mtm.astype(float).to_numpy() + (drop > 0.2).astype(float).to_numpy() + drop.to_numpy(),
                      index=df.index, name="rule_score")
+
+# %% ../nbs/01_problem_definition.ipynb #22926b8a
+def _rank_metric(y, s, metric):
+    from sklearn.metrics import roc_auc_score, average_precision_score
+    return {"roc_auc": roc_auc_score, "average_precision": average_precision_score}[metric](y, s)
+
+def bar_from_baseline(spec: ProblemSpec, # a churn spec with costs
+                      df, # the churn modelling table (target column included)
+                     ) -> ProblemSpec:
+    "Set `spec.acceptance_bar` from the rule baseline measured on `df` (metric minimum and profit at capacity)."
+    y, s = _as_positive(df[spec.target], spec), rule_baseline(df, spec)
+    bar = dict(spec.acceptance_bar, must_beat_baseline=True)
+    if spec.metric in ("roc_auc", "average_precision"): bar["min"] = round(float(_rank_metric(y, s, spec.metric)), 4)
+    if spec.costs is not None:
+        p = profit_curve(y, s, spec, [spec.capacity]).profit.iloc[0]
+        bar["business"] = (f"expected profit at capacity {spec.capacity:.0%} above the rule's "
+                           f"{p:,.0f} {spec.costs.currency} on the same customers")
+    spec.acceptance_bar = bar
+    return spec
