@@ -385,7 +385,7 @@ def assemble_churn(folder: str | Path, # churn dataset folder
     t = t.drop(columns=drop).reset_index(drop=True)
     return t.astype({"main_device": "string"}), lin
 
-# %% ../nbs/02_data_collection.ipynb #1b4cf964
+# %% ../nbs/02_data_collection.ipynb #30367cff
 def _is_builtin(data) -> bool:
     return str(data) == "churn" and not Path(str(data)).exists()
 
@@ -396,7 +396,7 @@ def collect(cfg, # resolved run parameters
     target = spec.target if spec is not None else cfg.target
     task = spec.task if spec is not None else cfg.task
     if _is_builtin(cfg.data):
-        df, lin = assemble_churn(churn_dir(cfg.data), target=target if target else "churned")
+        df, lin = assemble_churn(churn_dir(cfg.data))  # the label is always `churned`; another target must be a column
         src = f"the churn table built from {churn_dir(cfg.data)}"
     else:
         p = Path(cfg.data).expanduser()

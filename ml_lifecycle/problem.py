@@ -12,8 +12,8 @@ from pathlib import Path
 from .config import METRICS, check_target
 
 # %% auto #0
-__all__ = ['TASKS', 'METRICS_FOR', 'LOWER_IS_BETTER', 'DEFAULT_METRIC', 'CHURN_ID_COLUMNS', 'CHURN_DROP_COLUMNS', 'Costs',
-           'ProblemSpec', 'validate', 'save', 'load', 'churn_spec', 'generic_spec', 'naive_score', 'load_spec',
+__all__ = ['TASKS', 'METRICS_FOR', 'LOWER_IS_BETTER', 'DEFAULT_METRIC', 'CHURN_TARGET', 'CHURN_ID_COLUMNS', 'CHURN_DROP_COLUMNS',
+           'Costs', 'ProblemSpec', 'validate', 'save', 'load', 'churn_spec', 'generic_spec', 'naive_score', 'load_spec',
            'expected_profit', 'profit_curve', 'rule_baseline', 'bar_from_baseline']
 
 # %% ../nbs/01_problem_definition.ipynb #ee47a161
@@ -114,7 +114,8 @@ def load(path: str | Path) -> ProblemSpec:
 
 ProblemSpec.save, ProblemSpec.load = save, staticmethod(load)
 
-# %% ../nbs/01_problem_definition.ipynb #eb3c9717
+# %% ../nbs/01_problem_definition.ipynb #8359de72
+CHURN_TARGET = "churned"  # the label lesson 02 derives from the cancellations
 CHURN_ID_COLUMNS = ["customer_key", "email_key"]  # pseudonymised keys made in lesson 02: never features
 CHURN_DROP_COLUMNS = ["snapshot_date", "ticket_text_90d"]  # constant date; free text (lesson 05 derives features from it)
 
@@ -148,7 +149,7 @@ def _positive_label(y, setting="auto"):
         if str(v).strip().lower() in ("1", "true", "yes", "y", "1.0"): return _plain(v)
     return _plain(y.value_counts().idxmin())
 
-# %% ../nbs/01_problem_definition.ipynb #d5bae8c5
+# %% ../nbs/01_problem_definition.ipynb #1390ae06
 def generic_spec(cfg, # resolved run parameters
                  df, # the user's table (must contain `cfg.target`)
                 ) -> ProblemSpec:
@@ -158,7 +159,7 @@ def generic_spec(cfg, # resolved run parameters
     pos = _positive_label(df[cfg.target], cfg.positive_label) if task == "binary" else None
     base = {"regression": "predict the training mean", "binary": "predict the training class frequencies",
             "multiclass": "predict the most frequent training class"}[task]
-    ids = [c for c in df.columns if c != cfg.target and (c.lower() == "id" or c.lower().endswith("_id"))]
+    ids = [c for c in df.columns if c != cfg.target and (c.lower() == "id" or c.lower().endswith(("_id", "_key")))]
     spec = ProblemSpec(task=task, target=cfg.target, metric=metric, positive_label=pos,
                        metric_reason=f"default for a {task} task (settings metric = {cfg.metric})",
                        costs=None, capacity=1.0, acceptance_bar={"metric": metric, "must_beat_baseline": True},
@@ -185,7 +186,7 @@ def naive_score(y, # the target column
     if m == "log_loss": return float(-(freq * np.log(freq)).sum())
     return None
 
-# %% ../nbs/01_problem_definition.ipynb #23560c78
+# %% ../nbs/01_problem_definition.ipynb #a860d2de
 def _is_builtin(data) -> bool:
     return str(data) == "churn" and not Path(str(data)).exists()
 
@@ -204,7 +205,10 @@ def load_spec(cfg, # resolved run parameters
     "The run's ProblemSpec: run_dir/problem_spec.json when present, else the default for the data (saved when run_dir is set)."
     p = cfg.path("problem_spec.json")
     if p is not None and p.exists(): return ProblemSpec.load(p)
-    if _is_builtin(cfg.data): spec = churn_spec(cfg, df)
+    if _is_builtin(cfg.data) and cfg.target == CHURN_TARGET: spec = churn_spec(cfg, df)
+    elif _is_builtin(cfg.data) and df is None:
+        raise ValueError(f"target '{cfg.target}' on the built-in data {cfg.data!r} needs the table to infer the task: "
+                         "pass df=ml_lifecycle.collect.load_table(cfg)")
     else: spec = generic_spec(cfg, df if df is not None else _read_for_spec(cfg.data))
     if p is not None: spec.save(p)
     return spec
@@ -251,11 +255,11 @@ def profit_curve(y_true, # true labels
     return pd.DataFrame({"fraction": fr, "n_targeted": k, "precision": np.where(k > 0, tp / np.maximum(k, 1), np.nan),
                          "profit": tp * c.tp_value + fp * c.fp_value})
 
-# %% ../nbs/01_problem_definition.ipynb #b473d83a
+# %% ../nbs/01_problem_definition.ipynb #c9846d68
 def _num(s):
     import pandas as pd
-    return pd.to_numeric(s.astype("string").str.replace(",", ".", regex=False).str.extract(r"(-?\d+\.?\d*)")[0],
-                         errors="coerce")
+    "Numbers stored as text ('1,299.0', '$50') → float; anything unreadable → NaN."
+    return pd.to_numeric(s.astype("string").str.replace(r"[^\d.\-]", "", regex=True), errors="coerce")
 
 def rule_baseline(df, # the churn modelling table (from `ml_lifecycle.collect.load_table`)
                   spec: ProblemSpec | None = None, # unused today; kept so every baseline has the same signature
