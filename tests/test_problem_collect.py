@@ -113,3 +113,14 @@ def test_http_client_retries_and_errors():
     try:
         with pytest.raises(ConnectionError, match="after 2 attempts"): fetch_json(url + "/x", retries=1, backoff=0.01)
     finally: srv.shutdown(); srv.server_close()
+
+# --- the two notebooks on non-churn data (papermill, fast mode) ------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("nb", ["01_problem_definition", "02_data_collection"])
+@pytest.mark.parametrize("data, target", [("loans.csv", "default"), ("houses.csv", "price")])
+def test_notebooks_on_user_csv(nb, data, target, tmp_path):
+    import papermill as pm
+    nbs = Path(__file__).parent.parent / "nbs"
+    pm.execute_notebook(str(nbs / f"{nb}.ipynb"), str(tmp_path / "out.ipynb"), cwd=str(nbs), progress_bar=False,
+                        parameters=dict(data=str(FIX / data), target=target, fast=True, run_dir=str(tmp_path / "run")))
+    assert (tmp_path / "run" / ("problem_spec.json" if nb.startswith("01") else "table.parquet")).exists()
