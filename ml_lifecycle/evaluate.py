@@ -15,8 +15,8 @@ __all__ = ['LOWER_BETTER', 'split_xy', 'as_binary', 'predict_scores', 'save_figu
            'binary_metrics', 'regression_metrics', 'multiclass_metrics', 'compute_metrics', 'bootstrap_ci',
            'plot_roc_pr', 'gains_table', 'precision_at_k', 'rule_scores', 'threshold_sweep', 'choose_threshold',
            'plot_confusion', 'campaign_profit', 'top_share', 'profit_ci', 'plot_residuals', 'calibration_table',
-           'compare_calibration', 'scorer_for', 'learning_curve_frame', 'segment_columns', 'segment_of',
-           'segment_report', 'perturb', 'primary_score', 'robustness_curves', 'group_fairness', 'permutation_frame',
+           'compare_calibration', 'primary_score', 'scorer_for', 'learning_curve_frame', 'segment_columns',
+           'segment_of', 'segment_report', 'perturb', 'robustness_curves', 'group_fairness', 'permutation_frame',
            'ice_frame', 'local_explanation', 'shap_explanation', 'bayes_reference', 'naive_scores', 'decide',
            'NoGoError', 'save_evaluation', 'load_decision', 'require_go', 'ab_sample_size', 'online_test_plan']
 
@@ -138,15 +138,15 @@ def regression_metrics(y, # true values
     return dict(rmse=float(np.sqrt(M.mean_squared_error(y, pred))), mae=M.mean_absolute_error(y, pred),
                 r2=M.r2_score(y, pred), mape=float(np.mean(np.abs((y[nz] - pred[nz]) / y[nz]))) if nz.any() else float("nan"))
 
-# %% ../nbs/09_evaluation.ipynb #6896f02f
+# %% ../nbs/09_evaluation.ipynb #7fd5dedb
 def multiclass_metrics(y, # true labels
                        proba, # DataFrame of class probabilities (columns = classes)
                       ) -> dict:
     "Accuracy, balanced accuracy, macro F1, log loss of the arg-max class."
     import numpy as np
     from sklearn import metrics as M
-    classes = list(proba.columns)
-    y = np.asarray([str(v) for v in y]); cl = np.asarray([str(c) for c in classes])
+    proba = proba[sorted(proba.columns, key=str)]  # log loss reads columns in sorted label order
+    y = np.asarray([str(v) for v in y]); cl = np.asarray([str(c) for c in proba.columns])
     pred = cl[np.asarray(proba).argmax(1)]
     return dict(accuracy=M.accuracy_score(y, pred), balanced_accuracy=M.balanced_accuracy_score(y, pred),
                 f1_macro=M.f1_score(y, pred, average="macro", zero_division=0),
@@ -379,14 +379,24 @@ def compare_calibration(model, # fitted classifier (binary)
     tab = pd.DataFrame({k: dict(brier=brier_score_loss(y, v), log_loss=log_loss(y, np.clip(v, 1e-15, 1 - 1e-15))) for k, v in probs.items()}).T
     return tab, probs
 
-# %% ../nbs/09_evaluation.ipynb #06a5e85e
+# %% ../nbs/09_evaluation.ipynb #52200061
+def primary_score(spec, # ProblemSpec (task, metric)
+                  y, # labels (0/1 for binary) or values
+                  s, # scores
+                  threshold: float = 0.5, # binary thresholded metrics
+                 ) -> float:
+    "The spec's primary metric."
+    return float(compute_metrics(spec.task, y, s, threshold)[spec.metric])
+
+# %% ../nbs/09_evaluation.ipynb #3c21ff3d
 def scorer_for(spec, # ProblemSpec: task, metric and positive label
               ):
-    "A scikit-learn scorer for the spec's primary metric (greater is better)."
-    from sklearn.metrics import make_scorer, f1_score, get_scorer
-    names = dict(rmse="neg_root_mean_squared_error", mae="neg_mean_absolute_error", log_loss="neg_log_loss")
-    if spec.metric == "f1": return make_scorer(f1_score, pos_label=spec.positive_label)
-    return get_scorer(names.get(spec.metric, spec.metric))
+    "A scorer `(estimator, X, y) -> float` for the spec's primary metric, greater is better (labels of any type)."
+    sign = -1.0 if spec.metric in ("rmse", "mae", "log_loss") else 1.0
+    def score(estimator, X, y):
+        yy = as_binary(y, spec.positive_label) if spec.task == "binary" else (y.to_numpy() if hasattr(y, "to_numpy") else y)
+        return sign * primary_score(spec, yy, predict_scores(estimator, X, spec))
+    return score
 
 def learning_curve_frame(model, # an estimator or pipeline (cloned, not changed)
                          X, y, # training data (raw columns, raw labels)
@@ -404,7 +414,7 @@ def learning_curve_frame(model, # an estimator or pipeline (cloned, not changed)
     sign = -1 if spec.metric in ("rmse", "mae", "log_loss") else 1
     return pd.DataFrame(dict(n_train=n, train=sign * tr.mean(1), valid=sign * va.mean(1), valid_sd=va.std(1)))
 
-# %% ../nbs/09_evaluation.ipynb #03c04037
+# %% ../nbs/09_evaluation.ipynb #bac930b2
 def segment_columns(X, # raw features
                     spec, # ProblemSpec (id and drop columns are skipped)
                     max_levels: int = 12, # categorical columns with at most this many levels
@@ -424,7 +434,7 @@ def segment_of(X, col: str):
     else: s = X[col]
     return s.astype("string").fillna("(missing)").str.strip().str.lower()
 
-# %% ../nbs/09_evaluation.ipynb #fd3bf104
+# %% ../nbs/09_evaluation.ipynb #c9f8af20
 def segment_report(y, # labels (0/1 for binary) or values
                    s, # scores as for `compute_metrics`
                    groups, # segment label per row
@@ -448,7 +458,7 @@ def segment_report(y, # labels (0/1 for binary) or values
         rows.append(r)
     return pd.DataFrame(rows).set_index("segment")
 
-# %% ../nbs/09_evaluation.ipynb #1288bdda
+# %% ../nbs/09_evaluation.ipynb #37c83aa8
 def perturb(X, # raw features (not changed)
             kind: str, # 'noise', 'missing' or 'category'
             level: float, # strength: noise sd in column sds, or share of cells affected
@@ -470,15 +480,7 @@ def perturb(X, # raw features (not changed)
             X[c] = X[c].astype(object).where(~hit, "__unseen__")
     return X
 
-# %% ../nbs/09_evaluation.ipynb #261645a2
-def primary_score(spec, # ProblemSpec (task, metric)
-                  y, # labels (0/1 for binary) or values
-                  s, # scores
-                  threshold: float = 0.5, # binary thresholded metrics
-                 ) -> float:
-    "The spec's primary metric."
-    return float(compute_metrics(spec.task, y, s, threshold)[spec.metric])
-
+# %% ../nbs/09_evaluation.ipynb #8d7a9232
 def robustness_curves(model, # fitted pipeline
                       X, y, # evaluation features and labels (0/1 for binary)
                       spec, # ProblemSpec
@@ -496,7 +498,7 @@ def robustness_curves(model, # fitted pipeline
             rows.append(dict(kind=k, level=lv, score=sc, error=err))
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_evaluation.ipynb #33241a66
+# %% ../nbs/09_evaluation.ipynb #675da0bd
 def group_fairness(y, # 0/1 labels
                    flagged, # 0/1 decisions (flag / contact)
                    groups, # group label per row
@@ -516,7 +518,7 @@ def group_fairness(y, # 0/1 labels
     (dp, dpr), (eo, eor) = gap("selection_rate"), gap("tpr")
     return t, dict(demographic_parity_difference=dp, demographic_parity_ratio=dpr, equal_opportunity_difference=eo, equal_opportunity_ratio=eor)
 
-# %% ../nbs/09_evaluation.ipynb #eccc6156
+# %% ../nbs/09_evaluation.ipynb #87f18bb4
 def permutation_frame(model, # fitted pipeline (raw columns in)
                       X, y, # evaluation data (raw labels)
                       spec, # ProblemSpec (primary metric)
@@ -532,7 +534,7 @@ def permutation_frame(model, # fitted pipeline (raw columns in)
     r = permutation_importance(model, X, y, scoring=scorer_for(spec), n_repeats=n_repeats, random_state=seed, n_jobs=1)
     return pd.DataFrame({"importance": r.importances_mean, "sd": r.importances_std}, index=X.columns).sort_values("importance", ascending=False)
 
-# %% ../nbs/09_evaluation.ipynb #292c8f90
+# %% ../nbs/09_evaluation.ipynb #d477ed7e
 def ice_frame(model, # fitted pipeline
               X, # background rows (raw columns)
               feature: str, # a numeric column
@@ -553,7 +555,7 @@ def ice_frame(model, # fitted pipeline
     s = np.asarray(predict_scores(model, big, spec), dtype=float)
     return pd.DataFrame(s.reshape(len(grid), len(rows)).T, columns=grid, index=rows.index)
 
-# %% ../nbs/09_evaluation.ipynb #a3952ea1
+# %% ../nbs/09_evaluation.ipynb #7f4a0239
 def local_explanation(model, # fitted pipeline
                       X_background, # rows that define "typical" values (e.g. the training split)
                       row, # one row (a one-row DataFrame) to explain
@@ -565,12 +567,14 @@ def local_explanation(model, # fitted pipeline
                    else X_background[c].mode(dropna=True).iloc[0] if X_background[c].notna().any() else np.nan) for c in row.columns}
     cols = [c for c in row.columns if c not in spec.id_columns]
     alt = pd.concat([row.assign(**{c: pd.Series([typical[c]], index=row.index).astype(row[c].dtype, errors="ignore")}) for c in cols], ignore_index=True)
-    base = float(np.asarray(predict_scores(model, row, spec), dtype=float).ravel()[0])
-    s = np.asarray(predict_scores(model, alt, spec), dtype=float).ravel()
+    b0 = predict_scores(model, row, spec)
+    if spec.task == "multiclass":  # explain the probability of the class predicted for the row
+        k = b0.iloc[0].idxmax(); base, s = float(b0.iloc[0][k]), predict_scores(model, alt, spec)[k].to_numpy(float)
+    else: base, s = float(np.asarray(b0, dtype=float).ravel()[0]), np.asarray(predict_scores(model, alt, spec), dtype=float).ravel()
     eff = pd.Series(base - s, index=cols, name="effect")
     return eff.reindex(eff.abs().sort_values(ascending=False).index)
 
-# %% ../nbs/09_evaluation.ipynb #770aa248
+# %% ../nbs/09_evaluation.ipynb #9bbd5bb1
 def shap_explanation(model, # fitted Pipeline whose last step is a tree model (or wraps one in `estimator_`)
                      X, # rows to explain (raw columns)
                      spec=None, # ProblemSpec: for a binary task the sign follows the positive class
@@ -584,13 +588,18 @@ def shap_explanation(model, # fitted Pipeline whose last step is a tree model (o
         Xt = pre.transform(X)
         names = list(pre.get_feature_names_out()) if hasattr(pre, "get_feature_names_out") else [f"f{i}" for i in range(Xt.shape[1])]
         sv = shap.TreeExplainer(est).shap_values(Xt)
-        sv = sv[..., 1] if getattr(sv, "ndim", 2) == 3 else (sv[1] if isinstance(sv, list) else sv)
-        if spec is not None and spec.task == "binary" and _positive_index(model.classes_, spec.positive_label) == 0: sv = -sv
+        import numpy as np
+        if isinstance(sv, list): sv = np.stack(sv, axis=-1)
+        if sv.ndim == 3:  # one slice per class: the positive class (binary) or each row's predicted class
+            k = (np.full(len(X), _positive_index(model.classes_, spec.positive_label)) if spec is not None and spec.task == "binary"
+                 else np.asarray(model.predict_proba(X)).argmax(1))
+            sv = sv[np.arange(len(X)), :, k]
+        elif spec is not None and spec.task == "binary" and _positive_index(model.classes_, spec.positive_label) == 0: sv = -sv
         import pandas as pd
         return pd.DataFrame(sv, columns=names, index=X.index)
     except Exception: return None
 
-# %% ../nbs/09_evaluation.ipynb #3bc3d727
+# %% ../nbs/09_evaluation.ipynb #cbb56362
 def bayes_reference(X, # a split of the built-in churn table (needs `customer_key`)
                     cfg=None, # resolved run parameters (None = assume the built-in churn data)
                    ) -> dict | None:
@@ -603,7 +612,7 @@ def bayes_reference(X, # a split of the built-in churn table (needs `customer_ke
     ids = truth.customer_id[keys.isin(set(X.customer_key.astype(str))).to_numpy()]
     return bayes_metrics(truth, ids) if len(ids) else None
 
-# %% ../nbs/09_evaluation.ipynb #14e2cc54
+# %% ../nbs/09_evaluation.ipynb #911c3490
 def naive_scores(spec, # ProblemSpec
                  y_train, # training labels / values
                  n: int, # rows to score
@@ -617,7 +626,7 @@ def naive_scores(spec, # ProblemSpec
 
 LOWER_BETTER = ("log_loss", "rmse", "mae", "brier")
 
-# %% ../nbs/09_evaluation.ipynb #62cc63ef
+# %% ../nbs/09_evaluation.ipynb #5f786e0a
 def decide(spec, # ProblemSpec (acceptance_bar, metric)
            ci, # test metrics table (`bootstrap_ci`)
            baseline_value: float | None, # the baseline's value of the primary metric on the test split
@@ -641,7 +650,7 @@ def decide(spec, # ProblemSpec (acceptance_bar, metric)
     reasons = [c["check"] + (" passed" if c["passed"] else " FAILED") for c in checks]
     return dict(decision="go" if all(c["passed"] for c in checks) else "no-go", metric=m, checks=checks, reasons=reasons)
 
-# %% ../nbs/09_evaluation.ipynb #6ad2389c
+# %% ../nbs/09_evaluation.ipynb #2fa14ad0
 class NoGoError(RuntimeError):
     "The evaluation stage decided 'no-go' for this model."
 
@@ -662,7 +671,7 @@ def _jsonable(o):
     if hasattr(o, "tolist"): return o.tolist()
     return str(o)
 
-# %% ../nbs/09_evaluation.ipynb #47e8adef
+# %% ../nbs/09_evaluation.ipynb #0ecd4d80
 def _decision_path(where):
     rd = getattr(where, "run_dir", where)
     return None if rd is None else Path(rd) / "decision.json"
@@ -688,7 +697,7 @@ def require_go(run_dir, # the run folder (or a RunParams)
         warnings.warn("FORCED deployment: " + msg)
     return d
 
-# %% ../nbs/09_evaluation.ipynb #9e2baf75
+# %% ../nbs/09_evaluation.ipynb #93bf952a
 def ab_sample_size(p_control: float, # churn rate without treatment
                    p_treatment: float, # expected churn rate with treatment
                    alpha: float = 0.05, # two-sided significance level
@@ -703,7 +712,7 @@ def ab_sample_size(p_control: float, # churn rate without treatment
     n = (norm.ppf(1 - alpha / 2) * math.sqrt(2 * pb * (1 - pb)) + norm.ppf(power) * math.sqrt(p_control * (1 - p_control) + p_treatment * (1 - p_treatment))) ** 2 / (p_control - p_treatment) ** 2
     return int(math.ceil(n))
 
-# %% ../nbs/09_evaluation.ipynb #e2ee3923
+# %% ../nbs/09_evaluation.ipynb #6098c072
 def online_test_plan(spec, # ProblemSpec (costs, capacity)
                      p0: float, # churn rate of the customers the model contacts, without an offer (precision at capacity)
                      customers_per_month: int, # eligible customers scored each month

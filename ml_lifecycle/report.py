@@ -11,11 +11,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ARTEFACTS', 'CAPTIONS', 'SECTIONS', 'CSS', 'read_run', 'demo_run', 'png_data_uri', 'fig_data_uri', 'metrics_figure',
-           'html_table', 'not_available', 'figure_html', 'md_to_html', 'section_problem', 'section_data', 'section_eda',
-           'section_candidates', 'section_model', 'business_sentence', 'section_evaluation', 'pd_frame',
-           'section_fairness', 'section_risks', 'section_monitoring', 'section_summary', 'section_appendix',
-           'render_report', 'build_report', 'model_card', 'check_report']
+__all__ = ['ARTEFACTS', 'CAPTIONS', 'FIGURE_RULES', 'SECTIONS', 'CSS', 'read_run', 'demo_run', 'png_data_uri', 'fig_data_uri',
+           'metrics_figure', 'html_table', 'not_available', 'figure_html', 'md_to_html', 'figure_section',
+           'section_problem', 'section_data', 'section_eda', 'section_candidates', 'section_model', 'business_sentence',
+           'section_evaluation', 'pd_frame', 'section_fairness', 'section_risks', 'section_monitoring',
+           'section_summary', 'section_appendix', 'render_report', 'build_report', 'model_card', 'check_report']
 
 # %% ../nbs/12_presenting_results.ipynb #515afe98
 ARTEFACTS = {  # file -> (stage, what it holds)
@@ -175,7 +175,7 @@ def md_to_html(text: str) -> str:
         elif s: out.append(f"<p>{inline(s)}</p>")
     flush(); return "\n".join(out)
 
-# %% ../nbs/12_presenting_results.ipynb #fed945b6
+# %% ../nbs/12_presenting_results.ipynb #9f7a3a9c
 CAPTIONS = {"09_roc_pr": "ROC and precision-recall curves (test)", "09_gains": "Cumulative gains: model vs rule (test)",
             "09_threshold": "Expected profit vs threshold (validation)", "09_confusion": "Confusion matrix at the chosen threshold (test)",
             "09_calibration": "Reliability diagram: uncalibrated vs recalibrated (test)", "09_learning_curve": "Learning curve: would more data help?",
@@ -183,15 +183,25 @@ CAPTIONS = {"09_roc_pr": "ROC and precision-recall curves (test)", "09_gains": "
             "09_ice": "ICE and partial dependence of the top numeric column", "09_local_explanation": "Why the highest-scored customer is flagged",
             "09_residuals": "Residuals (test)"}
 
-def _figs(info, prefixes):
-    "Embedded figures whose name starts with one of `prefixes`, with captions."
+FIGURE_RULES = [  # (start of the figure's file name, section); first match wins, the rest go to the appendix
+    (("09_robust",), "risks"), (("09_importance", "09_ice", "09_local", "08_", "train"), "model"),
+    (("09_", "evaluat"), "evaluation"), (("02_", "03_", "collect", "clean", "quality", "missing"), "data"),
+    (("04_", "05_", "06_", "eda", "feature", "select"), "eda"), (("07_", "candidate", "leader"), "candidates"),
+    (("10_", "11_", "serve", "monitor", "drift"), "monitoring")]
+
+def figure_section(name: str) -> str:
+    "The report section a saved figure belongs to (by its file name; 'appendix' when no rule matches)."
+    return next((sec for starts, sec in FIGURE_RULES if name.startswith(starts)), "appendix")
+
+def _figs(info, section):
+    "The run's saved figures that belong to `section`, embedded with captions."
     return "".join(figure_html(png_data_uri(p), CAPTIONS.get(n, n.split("_", 1)[-1].replace("_", " ")))
-                   for n, p in info["figures"].items() if n.startswith(tuple(prefixes)))
+                   for n, p in info["figures"].items() if figure_section(n) == section)
 
 def _spec(info): return info["artefacts"].get("problem_spec.json") or {}
 def _metrics(info): return info["artefacts"].get("metrics.json") or {}
 
-# %% ../nbs/12_presenting_results.ipynb #859b34d9
+# %% ../nbs/12_presenting_results.ipynb #f142cef5
 def section_problem(info) -> str:
     s = _spec(info)
     if not s: return not_available("problem_spec.json", "01")
@@ -204,7 +214,7 @@ def section_problem(info) -> str:
             "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
     return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money
 
-# %% ../nbs/12_presenting_results.ipynb #630e70a3
+# %% ../nbs/12_presenting_results.ipynb #075807d8
 def section_data(info) -> str:
     a, parts = info["artefacts"], []
     lin = a.get("lineage.json")
@@ -218,20 +228,20 @@ def section_data(info) -> str:
     if isinstance(sp, dict):  # sizes and settings only; row keys stay in the file
         parts.append("<h4>Splits</h4>" + html_table({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in sp.items() if not isinstance(v, list)}))
     else: parts.append(not_available("splits.json", "03"))
-    return "".join(parts) + _figs(info, ("02_", "03_"))
+    return "".join(parts) + _figs(info, "data")
 
 def section_eda(info) -> str:
     md = info["artefacts"].get("eda_findings.md")
     body = md_to_html(md) if isinstance(md, str) and md.strip() else not_available("eda_findings.md", "04")
-    return body + _figs(info, ("04_", "05_", "06_"))
+    return body + _figs(info, "eda")
 
-# %% ../nbs/12_presenting_results.ipynb #3b03e48a
+# %% ../nbs/12_presenting_results.ipynb #c97e4f3b
 def section_candidates(info) -> str:
     lb = info["artefacts"].get("leaderboard.csv")
     body = html_table(lb, max_rows=10) if lb is not None and hasattr(lb, "columns") else not_available("leaderboard.csv", "07")
-    return body + _figs(info, ("07_",))
+    return body + _figs(info, "candidates")
 
-# %% ../nbs/12_presenting_results.ipynb #3e7db3ab
+# %% ../nbs/12_presenting_results.ipynb #483236ba
 def section_model(info) -> str:
     a, parts = info["artefacts"], []
     ch, meta = a.get("model_choice.json"), a.get("model_meta.json")
@@ -244,9 +254,9 @@ def section_model(info) -> str:
     parts.append(f"<p>Model file: {_e(info['model'].name)}</p>" if info["model"] else not_available("model.skops", "08"))
     imp = _metrics(info).get("permutation_importance")
     if imp: parts.append("<h4>What drives the predictions (permutation importance on test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
-    return "".join(parts) + _figs(info, ("08_", "09_importance", "09_ice", "09_local"))
+    return "".join(parts) + _figs(info, "model")
 
-# %% ../nbs/12_presenting_results.ipynb #5f4c03df
+# %% ../nbs/12_presenting_results.ipynb #2849841c
 def _money(v, cur=""): return f"{v:,.2f} {cur}".strip()
 
 def business_sentence(info) -> str:
@@ -260,7 +270,7 @@ def business_sentence(info) -> str:
     if "diff" in ci: txt += f", {_money(ci['diff'], cur)} more than today's rule (interval {_money(ci['diff_ci'][0])} to {_money(ci['diff_ci'][1], cur)})"
     return txt + "."
 
-# %% ../nbs/12_presenting_results.ipynb #8a7a5aa0
+# %% ../nbs/12_presenting_results.ipynb #f39f592a
 def section_evaluation(info) -> str:
     m = _metrics(info)
     if not m: return not_available("metrics.json", "09")
@@ -274,13 +284,13 @@ def section_evaluation(info) -> str:
     if m.get("baseline"): parts.append(f"<p>Baseline: {_e(m['baseline'].get('name'))} = {_e(round(m['baseline']['value'], 4) if isinstance(m['baseline'].get('value'), float) else m['baseline'].get('value'))} on {_e(m.get('metric'))}.</p>")
     if m.get("bayes"): parts.append(f"<p>Ceiling (generated data only): the true probabilities reach AUC {m['bayes']['auc']:.3f} on the same customers.</p>")
     if m.get("threshold"): parts.append(f"<p>Threshold: {_e(round(m['threshold']['threshold'], 3))}, chosen on validation by {_e(m['threshold'].get('rule'))}.</p>")
-    return "".join(parts) + _figs(info, ("09_roc", "09_gains", "09_threshold", "09_confusion", "09_calibration", "09_learning", "09_residual"))
+    return "".join(parts) + _figs(info, "evaluation")
 
 def pd_frame(d: dict):
     import pandas as pd
     return pd.DataFrame(d).T
 
-# %% ../nbs/12_presenting_results.ipynb #7503ed52
+# %% ../nbs/12_presenting_results.ipynb #693244bc
 def section_fairness(info) -> str:
     fa = _metrics(info).get("fairness")
     if not fa: return not_available("fairness gaps in metrics.json (binary tasks, stage 09)", "09")
@@ -288,7 +298,7 @@ def section_fairness(info) -> str:
             "chosen threshold. Equal opportunity (true-positive rate) is the gap to act on for a retention offer; selection rates "
             "follow base rates by design. Groups below 30 customers are left out of the gaps.</p>")
 
-# %% ../nbs/12_presenting_results.ipynb #64bb57d1
+# %% ../nbs/12_presenting_results.ipynb #aa538914
 def section_risks(info) -> str:
     m, d, items = _metrics(info), info["artefacts"].get("decision.json") or {}, []
     for c in d.get("checks", []):
@@ -304,9 +314,9 @@ def section_risks(info) -> str:
     items += ["Trained on one snapshot: behaviour and prices change (concept drift); performance must be monitored and the model retrained.",
               "Correlation, not causation: explanations describe the model, not the effect of changing a customer's situation.",
               "The offer's real effect (acceptance rate) is an assumption until the online test measures it."]
-    return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>" + _figs(info, ("09_robust",))
+    return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>" + _figs(info, "risks")
 
-# %% ../nbs/12_presenting_results.ipynb #00bbd018
+# %% ../nbs/12_presenting_results.ipynb #910d3aca
 def section_monitoring(info) -> str:
     m, parts = _metrics(info), []
     parts.append("<p>Monitoring artefacts (stage 11): " + (_e(", ".join(info["monitoring"][:12])) if info["monitoring"] else "none in this run") + ".</p>")
@@ -318,9 +328,9 @@ def section_monitoring(info) -> str:
                  "<li>Retrain when the primary metric on fresh labels falls below the acceptance bar or drift persists two months.</li></ul>")
     ot = m.get("online_test")
     if ot: parts.append("<h4>Online test plan</h4>" + html_table(ot))
-    return "".join(parts) + _figs(info, ("10_", "11_"))
+    return "".join(parts) + _figs(info, "monitoring")
 
-# %% ../nbs/12_presenting_results.ipynb #56a2fc1a
+# %% ../nbs/12_presenting_results.ipynb #105083fc
 def section_summary(info) -> str:
     d, m, s = info["artefacts"].get("decision.json"), _metrics(info), _spec(info)
     if not d: return not_available("decision.json (the go / no-go of stage 09)", "09") + f"<p>{_e(s.get('question', ''))}</p>"
@@ -332,13 +342,14 @@ def section_summary(info) -> str:
             f"<p>Model quality on unseen customers: {_e(metric)}.</p>"
             "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in d.get("reasons", [])) + "</ul>")
 
-# %% ../nbs/12_presenting_results.ipynb #09d768a1
+# %% ../nbs/12_presenting_results.ipynb #19462862
 def section_appendix(info) -> str:
     man = info["artefacts"].get("manifest.json") or {}
     parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
     if man.get("stages"): parts.append(html_table([{k: r.get(k) for k in ("stage", "status", "duration_s")} for r in man["stages"]], max_rows=20))
     parts.append("<p>Artefacts present: " + _e(", ".join(sorted(info["artefacts"])) or "none") + ". Missing: " + _e(", ".join(info["missing"]) or "none") + ".</p>")
-    return "".join(parts)
+    other = _figs(info, "appendix")
+    return "".join(parts) + ("<h4>Other figures of this run</h4>" + other if other else "")
 
 SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KPIs", section_problem),
             ("data", "Data and its quality", section_data), ("eda", "Key EDA findings", section_eda),
@@ -347,7 +358,7 @@ SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KP
             ("risks", "Risks and limitations", section_risks), ("monitoring", "Monitoring plan", section_monitoring),
             ("appendix", "Appendix: run details", section_appendix)]
 
-# %% ../nbs/12_presenting_results.ipynb #6ecd54cc
+# %% ../nbs/12_presenting_results.ipynb #b9a7e170
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{border-bottom:3px solid #2c6e9b}h2{color:#2c6e9b;border-bottom:1px solid #ddd;margin-top:1.8em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
@@ -372,7 +383,7 @@ def render_report(info: dict, # from `read_run`
             f"<body><h1>{_e(title)}</h1><p class='note'>Run folder {_e(info['run_dir'].name)} · generated {stamp} by ml_lifecycle.report</p>"
             f"{nav}\n" + "\n".join(body) + "</body></html>")
 
-# %% ../nbs/12_presenting_results.ipynb #3ef10fd3
+# %% ../nbs/12_presenting_results.ipynb #2af492b9
 def build_report(run_dir, # the run folder
                 ) -> Path:
     "Write run_dir/report.html (self-contained) and run_dir/model_card.md; return the report's path."
@@ -383,7 +394,7 @@ def build_report(run_dir, # the run folder
     (rd / "model_card.md").write_text(model_card(info), encoding="utf-8")
     return out
 
-# %% ../nbs/12_presenting_results.ipynb #a376e04a
+# %% ../nbs/12_presenting_results.ipynb #e29b2f49
 def model_card(info: dict, # from `read_run`
               ) -> str:
     "The model card (markdown) of the run."
@@ -409,7 +420,7 @@ def model_card(info: dict, # from `read_run`
           "- Explanations are associations, not causal effects.", "- Re-evaluate fairness when the population or the threshold changes.", ""]
     return "\n".join(L)
 
-# %% ../nbs/12_presenting_results.ipynb #77045b89
+# %% ../nbs/12_presenting_results.ipynb #e9395af5
 def check_report(path, # a report.html
                 ) -> dict:
     "Parse the report; return counts of sections, images and external references; raise ValueError on an empty section or a non-embedded image."
