@@ -14,11 +14,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 # %% auto #0
-__all__ = ['CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'FEATURE_FAMILIES', 'DEFAULT_FAMILIES', 'SCORERS', 'require_columns',
-           'AddFeatures', 'RatioFeatures', 'TrendFeatures', 'RFMFeatures', 'TenureFeatures', 'DatePartFeatures',
-           'LogFeatures', 'BinFeatures', 'InteractionFeatures', 'TargetEncodingFeatures', 'TextFeatures',
-           'family_transformer', 'Preprocessor', 'make_feature_pipeline', 'target_vector', 'check_cv_inputs',
-           'fast_model', 'cv_score', 'ablation']
+__all__ = ['SCORERS', 'CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'FEATURE_FAMILIES', 'DEFAULT_FAMILIES', 'require_columns',
+           'target_vector', 'sample_rows', 'check_cv_inputs', 'fast_model', 'cv_score', 'save_fig', 'AddFeatures',
+           'RatioFeatures', 'TrendFeatures', 'RFMFeatures', 'TenureFeatures', 'DatePartFeatures', 'LogFeatures',
+           'BinFeatures', 'InteractionFeatures', 'TargetEncodingFeatures', 'TextFeatures', 'family_transformer',
+           'Preprocessor', 'make_feature_pipeline', 'ablation', 'family_overview', 'window_aggregates',
+           'add_window_features', 'save_features', 'load_feature_families']
 
 # %% ../nbs/05_feature_engineering.ipynb #98b4a655
 def _frame(X, who: str):
@@ -39,7 +40,78 @@ def require_columns(X, # the table
         raise ValueError(f"{who}: column(s) {missing} not in the table{'; ' + hint if hint else ''}. "
                          f"Available: {list(X.columns)[:30]}")
 
-# %% ../nbs/05_feature_engineering.ipynb #15e3e23b
+# %% ../nbs/05_feature_engineering.ipynb #e552a0da
+SCORERS = {"roc_auc": "roc_auc", "average_precision": "average_precision", "log_loss": "neg_log_loss", "f1": "f1",
+           "accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1_macro": "f1_macro",
+           "rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2"}
+
+def target_vector(df, # a table holding the target column
+                  spec, # the ProblemSpec (target, task, positive_label)
+                 ):
+    "The target as a Series: 0/1 for binary tasks (1 = spec.positive_label), unchanged otherwise."
+    require_columns(df, [spec.target], "target_vector")
+    y = df[spec.target]
+    if spec.task != "binary": return y
+    pos = 1 if spec.positive_label is None else spec.positive_label
+    return y.astype("string").eq(str(pos)).astype("int64").where(y.notna()).rename(spec.target)
+
+def sample_rows(X, y, # features and target
+                n: int | None, # rows to keep; None = all
+                task: str, # stratified for classification
+                seed: int = 0, # random seed
+               ):
+    "A (stratified) random sample of n rows of X and y; all rows when n is None or larger than the table."
+    if n is None or n >= len(X): return X, y
+    from sklearn.model_selection import train_test_split
+    Xs, _, ys, _ = train_test_split(X, y, train_size=n, random_state=seed, stratify=y if task != "regression" else None)
+    return Xs, ys
+
+def check_cv_inputs(X, # features
+                    y, # target
+                    task: str, # binary, multiclass or regression
+                    n_splits: int = 5, # folds
+                   ):
+    "Raise ValueError when the folds cannot be made: too few rows, a single class, a class smaller than the folds."
+    if len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    if len(X) < 2 * n_splits: raise ValueError(f"{len(X)} rows: too few for {n_splits}-fold cross-validation (need at least {2 * n_splits})")
+    if task in ("binary", "multiclass"):
+        vc = pd.Series(np.asarray(y)).value_counts()
+        if len(vc) < 2: raise ValueError(f"target {getattr(y, 'name', 'y')!r} has a single class ({vc.index[0]!r}): nothing to learn or score")
+        if vc.min() < n_splits: raise ValueError(f"target {getattr(y, 'name', 'y')!r}: class {vc.idxmin()!r} has {vc.min()} rows, fewer than the {n_splits} folds")
+
+def fast_model(task: str, # binary, multiclass or regression
+               seed: int = 0, # random seed
+              ):
+    "The fixed model of the feature experiments: logistic regression (classification) or ridge (regression)."
+    from sklearn.linear_model import LogisticRegression, Ridge
+    return Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=2000, C=0.5)
+
+def cv_score(pipe, # a full pipeline (features + model)
+             X, y, # training rows and target
+             spec, # the ProblemSpec (task, metric)
+             n_splits: int = 5, # folds
+             seed: int = 0, # fold shuffling seed
+             return_estimator: bool = False, # also return the pipeline fitted on the first fold
+            ) -> tuple:
+    "Mean and standard deviation over folds of spec.metric (errors reported as positive numbers)."
+    from sklearn.model_selection import StratifiedKFold, KFold, cross_validate
+    check_cv_inputs(X, y, spec.task, n_splits)
+    cv = (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
+    r = cross_validate(pipe, X, y, scoring=SCORERS[spec.metric], cv=cv, error_score="raise", return_estimator=return_estimator)
+    s = -r["test_score"] if SCORERS[spec.metric].startswith("neg_") else r["test_score"]
+    return (float(s.mean()), float(s.std())) + ((r["estimator"][0],) if return_estimator else ())
+
+# %% ../nbs/05_feature_engineering.ipynb #a7192ffb
+def save_fig(fig, # a matplotlib figure
+             cfg, # run parameters
+             name: str, # file stem, e.g. '05_ablation'
+            ):
+    "Save `fig` as run_dir/figures/<name>.png when a run folder is set (nothing in lesson mode)."
+    p = cfg.path(f"figures/{name}.png")
+    if p is not None: fig.savefig(p, dpi=80)
+    return p
+
+# %% ../nbs/05_feature_engineering.ipynb #5c5d43ea
 class AddFeatures(TransformerMixin, BaseEstimator):
     "Base class: `transform` returns X with the columns of `_new(X)` appended. Subclasses learn in `_fit`."
     def _fit(self, X, y): pass
@@ -66,7 +138,7 @@ class AddFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "new_features_")
         return np.asarray([*self.feature_names_in_, *self.new_features_], dtype=object)
 
-# %% ../nbs/05_feature_engineering.ipynb #d24966bc
+# %% ../nbs/05_feature_engineering.ipynb #4bc35f15
 def _num(X, c):
     "Column `c` as float (nullable ints and booleans included)."
     return pd.to_numeric(X[c], errors="coerce").astype("float64")
@@ -75,7 +147,7 @@ def _present(specs, X, cols_of):
     "The specs whose columns are all in X."
     return [s for s in specs if all(c in X.columns for c in cols_of(s))]
 
-# %% ../nbs/05_feature_engineering.ipynb #ff069358
+# %% ../nbs/05_feature_engineering.ipynb #e013e10e
 CHURN_RATIOS = (("spend_per_session", "avg_invoice_3m", "sessions_30d"),
                 ("minutes_per_active_day", "minutes_last_30d", "active_days_30d"),
                 ("sessions_per_active_day", "sessions_30d", "active_days_30d"),
@@ -94,7 +166,7 @@ class RatioFeatures(AddFeatures):
     def _new(self, X):
         return pd.DataFrame({n: _num(X, a) / (_num(X, b).clip(lower=0) + self.smoothing) for n, a, b in self.ratios_}, index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #4e060c69
+# %% ../nbs/05_feature_engineering.ipynb #14004b17
 CHURN_TRENDS = (("minutes", "minutes_last_30d", "minutes_prev_30d"),)
 
 class TrendFeatures(AddFeatures):
@@ -116,7 +188,7 @@ class TrendFeatures(AddFeatures):
             out[f"{n}_dropped"] = (r < (1 - self.drop) * p).astype("float64").where(r.notna() & p.notna())
         return pd.DataFrame(out, index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #b8791475
+# %% ../nbs/05_feature_engineering.ipynb #3de0e62d
 class RFMFeatures(AddFeatures):
     "Quantile scores 1-5 for recency, frequency and monetary value (edges learned at fit), their sum, and days since any activity."
     def __init__(self, recency: str = "days_since_last_use", # days since last activity (lower = better)
@@ -146,7 +218,7 @@ class RFMFeatures(AddFeatures):
         out["days_since_any_activity"] = pd.concat([_num(X, c) for c in rec], axis=1).min(axis=1)
         return out
 
-# %% ../nbs/05_feature_engineering.ipynb #7333fe1d
+# %% ../nbs/05_feature_engineering.ipynb #21930fc7
 class TenureFeatures(AddFeatures):
     "Days from each date column to the reference date (the snapshot): tenure, time since first purchase, ..."
     def __init__(self, dates: tuple = ("signup_date",), # date columns measured back from the reference
@@ -171,12 +243,12 @@ def _dates(s):
     if pd.api.types.is_datetime64_any_dtype(s): return s.astype("datetime64[ns]")
     return pd.to_datetime(s, errors="coerce", format="mixed").astype("datetime64[ns]")
 
-# %% ../nbs/05_feature_engineering.ipynb #9be73fce
+# %% ../nbs/05_feature_engineering.ipynb #ec98d94a
 class DatePartFeatures(AddFeatures):
     "Day of week, month, quarter and year of each datetime column (other than the reference/ignored ones)."
     def __init__(self, columns=None, # datetime columns; None = every datetime column at fit
                  ignore: tuple = ("snapshot_date",), # never expanded (constant for one snapshot)
-                 parts: tuple = ("dayofweek", "month", "quarter", "year"), # pandas .dt attributes
+                 parts: tuple = ("day_of_week", "month", "quarter", "year"), # pandas .dt attributes
                 ):
         self.columns, self.ignore, self.parts = columns, ignore, parts
     def _find(self, X):
@@ -191,7 +263,7 @@ class DatePartFeatures(AddFeatures):
         return pd.DataFrame({f"{c}_{p}": getattr(_dates(X[c]).dt, p).astype("float64") for c in self.columns_ for p in self.parts},
                             index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #815518e0
+# %% ../nbs/05_feature_engineering.ipynb #809ac960
 def _numeric_columns(X, ignore=()):
     return [c for c in X.columns if c not in ignore and pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
 
@@ -217,7 +289,7 @@ class LogFeatures(AddFeatures):
     def _new(self, X):
         return pd.DataFrame({f"log_{c}": np.log1p(_num(X, c).clip(lower=0)) for c in self.columns_}, index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #4382a80e
+# %% ../nbs/05_feature_engineering.ipynb #66d94d6e
 AGE_EDGES = (0, 25, 35, 45, 55, 65, 200)  # age groups: <25, 25-34, ..., 65+
 
 class BinFeatures(AddFeatures):
@@ -255,7 +327,7 @@ class BinFeatures(AddFeatures):
             out[f"{c}_bin"] = pd.Series([f"q{int(i)}" for i in b], index=X.index, dtype="string").where(v.notna())
         return pd.DataFrame(out, index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #cdc50c41
+# %% ../nbs/05_feature_engineering.ipynb #363887c4
 class InteractionFeatures(AddFeatures):
     "Pairwise products and squares (sklearn PolynomialFeatures, degree 2) of the `k` numeric columns most related to y."
     def __init__(self, columns=None, # numeric columns; None = the k with the largest |Spearman r| with y at fit
@@ -287,7 +359,7 @@ class InteractionFeatures(AddFeatures):
         keep = [i for i, n in enumerate(names) if n not in self.columns_]  # the columns themselves are already in X
         return pd.DataFrame(Z[:, keep], columns=[names[i] for i in keep], index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #ddbd4efa
+# %% ../nbs/05_feature_engineering.ipynb #d4d4c152
 def _text(s): return s.astype("string").fillna("<missing>")
 
 class TargetEncodingFeatures(AddFeatures):
@@ -356,7 +428,7 @@ class TargetEncodingFeatures(AddFeatures):
     def _new(self, X):
         return pd.DataFrame(self.encoder_.transform(self._inputs(X)), columns=self.new_features_, index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #5512b6e5
+# %% ../nbs/05_feature_engineering.ipynb #9467547e
 class TextFeatures(AddFeatures):
     "TF-IDF (sklearn TfidfVectorizer, vocabulary learned at fit) of free-text columns, as dense columns `tfidf_<col>_<term>`."
     def __init__(self, columns=None, # text columns; None = text columns whose values average >= min_words words
@@ -394,7 +466,7 @@ class TextFeatures(AddFeatures):
             parts.append(pd.DataFrame(Z, columns=[f"tfidf_{c}_{t.replace(' ', '_')}" for t in v.get_feature_names_out()], index=X.index))
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #ef874a3a
+# %% ../nbs/05_feature_engineering.ipynb #df4903d9
 FEATURE_FAMILIES = {
     "ratios": ("domain", "spend per session, minutes per active day, ... (`RatioFeatures`)"),
     "trends": ("domain", "usage in the last 30 days against the 30 before (`TrendFeatures`)"),
@@ -429,7 +501,7 @@ def family_transformer(name: str, # a key of FEATURE_FAMILIES
     if name not in makers: raise ValueError(f"unknown feature family {name!r}; known: {list(FEATURE_FAMILIES)}")
     return makers[name]()
 
-# %% ../nbs/05_feature_engineering.ipynb #4c4e355b
+# %% ../nbs/05_feature_engineering.ipynb #b3e6835f
 class Preprocessor(TransformerMixin, BaseEstimator):
     "`clean.make_preprocessor` built at fit time from the columns it receives (pandas output)."
     def __init__(self, ignore: tuple = (), # columns never used as features (ids, drop, time, target)
@@ -452,7 +524,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "preprocessor_")
         return self.preprocessor_.get_feature_names_out()
 
-# %% ../nbs/05_feature_engineering.ipynb #12e08822
+# %% ../nbs/05_feature_engineering.ipynb #c035e23e
 def make_feature_pipeline(spec, # the ProblemSpec (id, drop and target columns are never features), or None
                           X, # training features (raw table columns): decides which families apply
                           families=None, # family names; None = DEFAULT_FAMILIES, 'all' = every family, [] = none
@@ -476,56 +548,7 @@ def make_feature_pipeline(spec, # the ProblemSpec (id, drop and target columns a
     pipe.skipped_families = skipped
     return pipe
 
-# %% ../nbs/05_feature_engineering.ipynb #d15552e1
-SCORERS = {"roc_auc": "roc_auc", "average_precision": "average_precision", "log_loss": "neg_log_loss", "f1": "f1",
-           "accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1_macro": "f1_macro",
-           "rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2"}
-
-def target_vector(df, # a table holding the target column
-                  spec, # the ProblemSpec (target, task, positive_label)
-                 ):
-    "The target as a Series: 0/1 for binary tasks (1 = spec.positive_label), unchanged otherwise."
-    require_columns(df, [spec.target], "target_vector")
-    y = df[spec.target]
-    if spec.task != "binary": return y
-    pos = 1 if spec.positive_label is None else spec.positive_label
-    return y.astype("string").eq(str(pos)).astype("int64").where(y.notna()).rename(spec.target)
-
-def check_cv_inputs(X, # features
-                    y, # target
-                    task: str, # binary, multiclass or regression
-                    n_splits: int = 5, # folds
-                   ):
-    "Raise ValueError when the folds cannot be made: too few rows, a single class, a class smaller than the folds."
-    if len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    if len(X) < 2 * n_splits: raise ValueError(f"{len(X)} rows: too few for {n_splits}-fold cross-validation (need at least {2 * n_splits})")
-    if task in ("binary", "multiclass"):
-        vc = pd.Series(np.asarray(y)).value_counts()
-        if len(vc) < 2: raise ValueError(f"target {getattr(y, 'name', 'y')!r} has a single class ({vc.index[0]!r}): nothing to learn or score")
-        if vc.min() < n_splits: raise ValueError(f"target {getattr(y, 'name', 'y')!r}: class {vc.idxmin()!r} has {vc.min()} rows, fewer than the {n_splits} folds")
-
-def fast_model(task: str, # binary, multiclass or regression
-               seed: int = 0, # random seed
-              ):
-    "The fixed model of the feature experiments: logistic regression (classification) or ridge (regression)."
-    from sklearn.linear_model import LogisticRegression, Ridge
-    return Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=2000, C=0.5)
-
-def cv_score(pipe, # a full pipeline (features + model)
-             X, y, # training rows and target
-             spec, # the ProblemSpec (task, metric)
-             n_splits: int = 5, # folds
-             seed: int = 0, # fold shuffling seed
-            ) -> tuple:
-    "Mean and standard deviation over folds of spec.metric (errors reported as positive numbers)."
-    from sklearn.model_selection import StratifiedKFold, KFold, cross_val_score
-    check_cv_inputs(X, y, spec.task, n_splits)
-    cv = (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
-    s = cross_val_score(pipe, X, y, scoring=SCORERS[spec.metric], cv=cv, error_score="raise")
-    s = -s if SCORERS[spec.metric].startswith("neg_") else s
-    return float(s.mean()), float(s.std())
-
-# %% ../nbs/05_feature_engineering.ipynb #9b545d4a
+# %% ../nbs/05_feature_engineering.ipynb #4414ab14
 def ablation(spec, # the ProblemSpec
              X, y, # training rows (raw table columns) and target
              families=None, # families to measure; None = every family
@@ -546,10 +569,92 @@ def ablation(spec, # the ProblemSpec
         fp = make_feature_pipeline(spec, X, fs, verbose=False)
         if fs and len(fp.skipped_families) == len(fs): rows.append(dict(family=name, skipped="; ".join(fp.skipped_families.values()))); continue
         t0 = time.perf_counter()
-        m, s = cv_score(Pipeline([("fp", fp), ("model", clone(model))]), X, y, spec, n_splits, seed)
-        n_out = len(fp.fit(X, y).get_feature_names_out())
+        m, s, fitted = cv_score(Pipeline([("fp", fp), ("model", clone(model))]), X, y, spec, n_splits, seed, return_estimator=True)
+        n_out = len(fitted.named_steps["fp"].get_feature_names_out())
         rows.append(dict(family=name, score=m, std=s, n_features=n_out, seconds=round(time.perf_counter() - t0, 2)))
     df = pd.DataFrame(rows).set_index("family")
     sign = -1 if spec.metric in LOWER_IS_BETTER else 1
     df.insert(1, "gain", sign * (df["score"] - df.loc["none", "score"]))
     return df
+
+# %% ../nbs/05_feature_engineering.ipynb #8512a843
+def family_overview(spec, # the ProblemSpec
+                    X, y, # training rows and target
+                    families=None, # names; None = all of FEATURE_FAMILIES
+                   ):
+    "One row per family: kind, whether it applies, how many columns it adds and a few of their names (or why it is skipped)."
+    rows = []
+    for n in (families or FEATURE_FAMILIES):
+        t = family_transformer(n, spec); ok, why = t.applies(X)
+        new = t.fit(X, y).new_features_ if ok else []
+        rows.append(dict(family=n, kind=FEATURE_FAMILIES[n][0], applies=ok, n_new=len(new),
+                         examples=", ".join(new[:4]) + (" ..." if len(new) > 4 else "") if ok else why))
+    return pd.DataFrame(rows).set_index("family")
+
+# %% ../nbs/05_feature_engineering.ipynb #1d06bc7b
+def window_aggregates(events, # one row per event: an id, a timestamp and numeric values
+                      snapshot, # the prediction date: windows end with this day
+                      windows=(7, 30, 90), # window lengths in days
+                      time_col: str = "date", # event timestamp column
+                      id_col: str = "customer_id", # entity column
+                      values=("minutes",), # numeric columns to aggregate
+                      aggs=("sum", "mean", "min", "max"), # aggregations of each value (plus a count of events)
+                      point_in_time: bool = True, # False keeps events after the snapshot: a LEAK, for demonstration only
+                     ):
+    "One row per id: `events_<w>d` and `<value>_<agg>_<w>d` over the last w days up to (and including) the snapshot."
+    require_columns(events, [time_col, id_col, *values], "window_aggregates")
+    end = pd.Timestamp(snapshot).normalize() + pd.Timedelta(days=1)  # the whole snapshot day counts
+    t = _dates(events[time_col])
+    ids = pd.Index(events[id_col].dropna().unique(), name=id_col)
+    out = []
+    for w in windows:
+        m = (t >= end - pd.Timedelta(days=w)) & ((t < end) if point_in_time else True)
+        g = events[m].groupby(id_col)
+        part = g[list(values)].agg(list(aggs)) if values else pd.DataFrame(index=ids)
+        part.columns = [f"{v}_{a}_{w}d" for v, a in part.columns] if values else []
+        part.insert(0, f"events_{w}d", g.size())
+        part = part.reindex(ids)
+        fill = [c for c in part.columns if c.startswith("events_") or "_sum_" in c]
+        out.append(part.fillna({c: 0 for c in fill}))
+    return pd.concat(out, axis=1)
+
+# %% ../nbs/05_feature_engineering.ipynb #95312565
+def add_window_features(df, # a table with the pseudonymised `customer_key` (from lesson 02/03)
+                        cfg, # run parameters (cfg.data names the churn sources)
+                        windows=(7, 90), # window lengths in days
+                        values=("minutes", "sessions"), # usage values to aggregate
+                        aggs=("sum", "mean", "max"), # aggregations (plus the count of active days)
+                        key: str = "customer_key", # join key in `df`
+                       ):
+    "Join usage window aggregates (point in time) onto `df` by customer key; a table without churn sources is returned as is."
+    from ml_lifecycle.collect import churn_dir, snapshot_date, read_usage, pseudonymise, HOURS_DEVICES
+    if str(cfg.data) != "churn" or key not in df.columns:
+        print(f"add_window_features: no event tables for data {cfg.data!r} (or no {key!r} column): table unchanged")
+        return df
+    folder = churn_dir(cfg.data); snap = snapshot_date(folder)
+    u = read_usage(folder, snap)  # only rows dated on or before the snapshot are read
+    u = u.assign(minutes=u.minutes.where(~u.device.isin(HOURS_DEVICES), u.minutes * 60))  # legacy_tv logs hours
+    wa = window_aggregates(u, snap, windows, "date", "customer_id", values, aggs)
+    wa.index = pseudonymise(wa.index.to_series()).to_numpy()
+    return df.merge(wa, left_on=key, right_index=True, how="left").fillna({c: 0 for c in wa if c.startswith("events_") or "_sum_" in c})
+
+# %% ../nbs/05_feature_engineering.ipynb #ce88f7ea
+def save_features(cfg, # run parameters (writes only when cfg.run_dir is set)
+                  families: list, # the families kept
+                  ablation_table=None, # the `ablation` DataFrame, saved alongside
+                  skipped: dict | None = None, # family -> reason
+                  notes: str = "", # decisions in words
+                 ):
+    "Write run_dir/features.json; returns the path, or None in lesson mode."
+    p = cfg.path("features.json")
+    if p is None: return None
+    abl = None if ablation_table is None else json.loads(ablation_table.reset_index().to_json(orient="records"))
+    p.write_text(json.dumps(dict(families=list(families), default_families=list(DEFAULT_FAMILIES), skipped=skipped or {},
+                                 ablation=abl, notes=notes), indent=1))
+    return p
+
+def load_feature_families(cfg, # run parameters
+                         ):
+    "The feature families kept by lesson 05 in this run (run_dir/features.json), or None (use DEFAULT_FAMILIES)."
+    p = cfg.path("features.json")
+    return json.loads(p.read_text())["families"] if p is not None and p.exists() else None
