@@ -103,3 +103,18 @@ def test_pipeline_saves_and_loads_with_skops(tmp_path):
     p = save_model(pipe, tmp_path / "m.skops", meta={})
     back, _ = load_model(p)
     np.testing.assert_allclose(back.predict_proba(X.head(5)), pipe.predict_proba(X.head(5)))
+
+
+def test_dated_families_save_with_skops(tmp_path):
+    "TenureFeatures and DatePartFeatures learn dates: the fitted pipeline must still round-trip through skops."
+    from sklearn.pipeline import Pipeline
+    from ml_lifecycle.model_io import save_model, load_model
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"signup_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 500, 60), unit="D"),
+                      "snapshot_date": pd.Timestamp("2025-06-30"), "x": rng.normal(size=60)})
+    y = pd.Series(rng.integers(0, 2, 60))
+    pipe = Pipeline([("fp", F.make_feature_pipeline(None, X, ["tenure", "dates"], verbose=False)), ("m", F.fast_model("binary"))]).fit(X, y)
+    back, _ = load_model(save_model(pipe, tmp_path / "d.skops", meta={}))
+    np.testing.assert_allclose(back.predict_proba(X.head(3)), pipe.predict_proba(X.head(3)))
+    assert back.predict_proba(X.head(3).assign(snapshot_date=pd.NaT)).shape == (3, 2)  # missing 'now': the one learned at fit
+    with pytest.raises(ValueError, match="snapshot_date"): back.predict_proba(X.head(3).drop(columns=["snapshot_date"]))
