@@ -281,7 +281,7 @@ def _repair_columns(out, ids, target, rules):
             if out[c].nunique() < n0: _log(out, "spellings merged", column=c, before=n0, after=int(out[c].nunique()))
         else: out[c] = s
 
-# %% ../nbs/03_data_cleaning.ipynb #1d866208
+# %% ../nbs/03_data_cleaning.ipynb #81f42475
 def clean_table(df: pd.DataFrame, # the raw modelling table (from `load_table`, or any CSV read by pandas)
                 spec=None, # the ProblemSpec (target, id_columns); None = generic repairs only
                 rules: dict | None = None, # domain knowledge (see `CLEAN_RULES`); None = `CLEAN_RULES`
@@ -290,7 +290,7 @@ def clean_table(df: pd.DataFrame, # the raw modelling table (from `load_table`, 
     _check_frame(df)
     rules = {**CLEAN_RULES, **(rules or {})}
     target, ids = _spec_get(spec, "target"), list(_spec_get(spec, "id_columns", []))
-    out = df.copy(); out.attrs = {}
+    out = df.copy(); out.attrs = {"clean_log": []}
     _repair_columns(out, ids, target, rules)
     for c, (lo, hi) in rules["ranges"].items():
         if c in out and pd.api.types.is_numeric_dtype(out[c]):
