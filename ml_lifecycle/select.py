@@ -104,7 +104,7 @@ class SelectColumns(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_in_")
         return np.asarray(self.feature_names_in_ if self.columns is None else list(self.columns), dtype=object)
 
-# %% ../nbs/06_feature_selection.ipynb #79b2d65b
+# %% ../nbs/06_feature_selection.ipynb #a110f773
 def k_curve(spec, # the ProblemSpec
             X, y, # training rows (raw table columns) and target
             ks=(5, 10, 20, 40, 80, None), # numbers of inputs to keep; None = all
@@ -112,20 +112,22 @@ def k_curve(spec, # the ProblemSpec
             n_splits: int = 5, # folds
             seed: int = 0, # random seed
            ) -> pd.DataFrame:
-    "CV score of features -> SelectKBest(k) -> fast model, for each k; selection is refitted inside every fold."
+    "CV score of features -> SelectKBest(k) -> fast model, for each k; features and selection are refitted inside every fold."
     from sklearn.feature_selection import SelectKBest, f_classif, f_regression
-    from sklearn.pipeline import Pipeline
+    from sklearn.metrics import get_scorer
+    from sklearn.model_selection import StratifiedKFold, KFold
+    from sklearn.pipeline import make_pipeline
     from ml_lifecycle.features import make_feature_pipeline
-    n_in = len(make_feature_pipeline(spec, X, families, verbose=False).fit(X, y).get_feature_names_out())
-    rows = []
-    for k in ks:
-        kk = n_in if k is None or k >= n_in else k
-        pipe = Pipeline([("fp", make_feature_pipeline(spec, X, families, verbose=False)),
-                         ("select", SelectKBest(f_regression if spec.task == "regression" else f_classif, k=kk)),
-                         ("model", fast_model(spec.task, seed))])
-        m, s = cv_score(pipe, X, y, spec, n_splits, seed)
-        rows.append(dict(k=kk, score=m, std=s))
-        if kk == n_in: break
+    check_cv_inputs(X, y, spec.task, n_splits)
+    cv = (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
+    scorer, sign, y, scores = get_scorer(SCORERS[spec.metric]), (-1 if SCORERS[spec.metric].startswith("neg_") else 1), pd.Series(np.asarray(y), index=X.index), {}
+    for tr, va in cv.split(X, y):  # the features are fitted once per fold, then every k reuses them
+        fp = make_feature_pipeline(spec, X.iloc[tr], families, verbose=False)
+        Ztr = fp.fit_transform(X.iloc[tr], y.iloc[tr]); Zva = fp.transform(X.iloc[va])
+        for k in [k for k in ks if k is None or k < Ztr.shape[1]]:  # k >= the number of inputs is 'all'
+            m = make_pipeline(SelectKBest(f_regression if spec.task == "regression" else f_classif, k=k or "all"), fast_model(spec.task, seed))
+            scores.setdefault(k or "all", []).append(sign * scorer(m.fit(Ztr, y.iloc[tr]), Zva, y.iloc[va]))
+    rows = [dict(k=int(Ztr.shape[1]) if k == "all" else k, score=np.mean(v), std=np.std(v)) for k, v in scores.items() if len(v) == n_splits]
     return pd.DataFrame(rows).drop_duplicates("k").set_index("k")
 
 # %% ../nbs/06_feature_selection.ipynb #da9a89f8
