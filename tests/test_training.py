@@ -1,0 +1,62 @@
+"ml_lifecycle.candidates and ml_lifecycle.train: reproducibility, bad inputs, user CSVs (fast budgets)."
+import json
+from types import SimpleNamespace
+import numpy as np, pandas as pd, pytest
+from conftest import FIXTURES
+from ml_lifecycle.config import resolve_params
+from ml_lifecycle.candidates import make_cv, make_estimator, split_xy
+from ml_lifecycle.train import build_model, fit_final, load_trained, run_search
+
+def _cfg(tmp_path=None, **kw):
+    return resolve_params(fast=True, run_dir=tmp_path, **kw)
+
+@pytest.fixture(scope="module")
+def loans():
+    from ml_lifecycle.problem import load_spec
+    from ml_lifecycle.clean import load_splits
+    cfg = resolve_params(data=str(FIXTURES / "loans.csv"), target="default", fast=True)
+    spec = load_spec(cfg); return cfg, spec, load_splits(cfg, spec)
+
+def test_same_seed_same_metrics(loans):
+    cfg, spec, sp = loans
+    _, m1 = fit_final(cfg, spec, sp)
+    _, m2 = fit_final(cfg, spec, sp)
+    assert m1["metrics"] == m2["metrics"] and m1["params"] == m2["params"]
+
+def test_user_csv_labels_and_saved_model(loans, tmp_path):
+    cfg, spec, sp = loans
+    cfg = resolve_params(data=str(FIXTURES / "loans.csv"), target="default", fast=True, run_dir=tmp_path)
+    pipe, meta = fit_final(cfg, spec, sp)
+    assert set(pipe.predict(split_xy(sp.test, spec)[0])) <= set(sp.train["default"])  # original labels, not codes
+    assert (tmp_path / "model.skops").exists() and (tmp_path / "experiments.jsonl").exists()
+    again, meta2 = load_trained(cfg)
+    assert meta2["model_sha256"] and [c["name"] for c in meta2["schema"]] == [c["name"] for c in meta["schema"]]
+    X = split_xy(sp.valid, spec)[0]
+    np.testing.assert_allclose(again.predict_proba(X), pipe.predict_proba(X))
+
+def test_regression_csv(tmp_path):
+    cfg = resolve_params(data=str(FIXTURES / "houses.csv"), target="price", fast=True)
+    pipe, meta = fit_final(cfg)
+    assert meta["task"] == "regression" and meta["metrics"]["valid"]["rmse"] > 0
+
+def test_unknown_model_name(loans):
+    _, spec, sp = loans
+    with pytest.raises(ValueError, match="expected one of .*xgboost"): build_model(spec, sp.train, "xgbost")
+
+def test_unknown_parameter_named_with_valid_ones(loans):
+    _, spec, sp = loans
+    X, y = split_xy(sp.train, spec)
+    with pytest.raises(ValueError, match=r"\['max_dept'\].*valid parameters: .*max_depth"): build_model(spec, X, "xgboost", {"max_dept": 3})
+    with pytest.raises(ValueError, match="max_dept"): run_search(build_model(spec, X), {"max_dept": ("int", 2, 5)}, X, y, spec)
+
+def test_single_class_and_too_few_rows():
+    spec = SimpleNamespace(task="binary", target="t", time_column=None)
+    with pytest.raises(ValueError, match="single class"): make_cv(spec, [1] * 40, 5)
+    with pytest.raises(ValueError, match="too few rows"): make_cv(spec, [0, 1] * 3, 5)
+    with pytest.raises(ValueError, match="too few rows"): make_cv(spec, [0] * 30 + [1] * 2, 5)
+
+def test_single_class_target_in_fit_final(loans, tmp_path):
+    from ml_lifecycle.clean import Splits
+    cfg, spec, sp = loans
+    one = Splits(*(s.assign(default="no") for s in sp))
+    with pytest.raises(ValueError, match="single class"): fit_final(cfg, spec, one)
