@@ -87,28 +87,22 @@ class RuleBaseline(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True; tags.input_tags.string = True
         return tags
 
-# %% ../nbs/07_model_selection.ipynb #b428ce3e
-def make_estimator(name: str, # a name from `model_names(task)`
-                   task: str, # binary, multiclass or regression
-                   seed: int = 0, # random seed of the model
-                   fast: bool = False, # smaller ensembles and fewer iterations
-                  ):
-    "A fresh, sensibly configured estimator (not yet in a pipeline) for `name` and `task`."
-    valid = model_names(task, rule=True)
-    if name not in valid: raise ValueError(f"unknown model name {name!r} for task {task!r}; expected one of {', '.join(valid)}")
-    n_trees = 100 if fast else 300
-    if task == "regression":
-        from sklearn import dummy, ensemble, linear_model, neighbors, neural_network, svm, tree
-        import xgboost as xgb
-        return dict(dummy=lambda: dummy.DummyRegressor(), linear=lambda: linear_model.Ridge(alpha=1.0),
-                    tree=lambda: tree.DecisionTreeRegressor(max_depth=5, min_samples_leaf=10, random_state=seed),
-                    knn=lambda: neighbors.KNeighborsRegressor(n_neighbors=15), svm=lambda: svm.SVR(C=10.0),
-                    random_forest=lambda: ensemble.RandomForestRegressor(n_trees, min_samples_leaf=3, random_state=seed, n_jobs=1),
-                    xgboost=lambda: xgb.XGBRegressor(n_estimators=n_trees, learning_rate=0.05, max_depth=4, subsample=0.8,
-                                                     colsample_bytree=0.8, random_state=seed, n_jobs=1),
-                    hist_gb=lambda: ensemble.HistGradientBoostingRegressor(max_iter=n_trees, learning_rate=0.05, random_state=seed),
-                    mlp=lambda: neural_network.MLPRegressor((32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
-                                                            random_state=seed))[name]()
+# %% ../nbs/07_model_selection.ipynb #1cb2c64f
+def _regressor(name, seed, n_trees, fast):
+    from sklearn import dummy, ensemble, linear_model, neighbors, neural_network, svm, tree
+    import xgboost as xgb
+    return dict(dummy=lambda: dummy.DummyRegressor(), linear=lambda: linear_model.Ridge(alpha=1.0),
+                tree=lambda: tree.DecisionTreeRegressor(max_depth=5, min_samples_leaf=10, random_state=seed),
+                knn=lambda: neighbors.KNeighborsRegressor(n_neighbors=15), svm=lambda: svm.SVR(C=10.0),
+                random_forest=lambda: ensemble.RandomForestRegressor(n_trees, min_samples_leaf=3, random_state=seed, n_jobs=1),
+                xgboost=lambda: xgb.XGBRegressor(n_estimators=n_trees, learning_rate=0.05, max_depth=4, subsample=0.8,
+                                                 colsample_bytree=0.8, random_state=seed, n_jobs=1),
+                hist_gb=lambda: ensemble.HistGradientBoostingRegressor(max_iter=n_trees, learning_rate=0.05, random_state=seed),
+                mlp=lambda: neural_network.MLPRegressor((32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
+                                                        random_state=seed))[name]()
+
+# %% ../nbs/07_model_selection.ipynb #179d7922
+def _classifier(name, seed, n_trees, fast):
     from sklearn import dummy, ensemble, linear_model, neighbors, neural_network, svm, tree
     import xgboost as xgb
     return dict(dummy=lambda: dummy.DummyClassifier(strategy="prior"), rule=lambda: RuleBaseline(),
@@ -123,6 +117,17 @@ def make_estimator(name: str, # a name from `model_names(task)`
                 mlp=lambda: neural_network.MLPClassifier((32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
                                                          random_state=seed))[name]()
 
+# %% ../nbs/07_model_selection.ipynb #ed3ead63
+def make_estimator(name: str, # a name from `model_names(task)`
+                   task: str, # binary, multiclass or regression
+                   seed: int = 0, # random seed of the model
+                   fast: bool = False, # smaller ensembles and fewer iterations
+                  ):
+    "A fresh, sensibly configured estimator (not yet in a pipeline) for `name` and `task`."
+    valid = model_names(task, rule=True)
+    if name not in valid: raise ValueError(f"unknown model name {name!r} for task {task!r}; expected one of {', '.join(valid)}")
+    return (_regressor if task == "regression" else _classifier)(name, seed, 100 if fast else 300, fast)
+
 def candidate_models(task: str, # binary, multiclass or regression
                      seed: int = 0, # random seed of every model
                      fast: bool = False, # smaller budgets
@@ -131,7 +136,7 @@ def candidate_models(task: str, # binary, multiclass or regression
     "One fresh estimator per candidate model: name -> estimator."
     return {n: make_estimator(n, task, seed, fast) for n in model_names(task, rule)}
 
-# %% ../nbs/07_model_selection.ipynb #9d06f2de
+# %% ../nbs/07_model_selection.ipynb #6e3c3078
 SCORERS = dict(roc_auc="roc_auc", average_precision="average_precision", log_loss="neg_log_loss", f1="f1",
                accuracy="accuracy", balanced_accuracy="balanced_accuracy", f1_macro="f1_macro",
                rmse="neg_root_mean_squared_error", mae="neg_mean_absolute_error", r2="r2")
@@ -160,7 +165,7 @@ def lower_is_better(name: str) -> bool:
     "Whether a smaller value of the metric is better (losses and errors)."
     return SCORERS[name].startswith("neg_")
 
-# %% ../nbs/07_model_selection.ipynb #28441f41
+# %% ../nbs/07_model_selection.ipynb #3975200a
 def make_cv(spec, # the ProblemSpec: task and time_column
             y, # the training target (checks class sizes)
             n_splits: int = 5, # number of folds
@@ -179,7 +184,7 @@ def make_cv(spec, # the ProblemSpec: task and time_column
         return StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     return KFold(n_splits=n_splits, shuffle=True, random_state=seed)
 
-# %% ../nbs/07_model_selection.ipynb #be122da2
+# %% ../nbs/07_model_selection.ipynb #a5160819
 def make_front(spec, # the ProblemSpec (ids, drop and time columns are ignored)
                X: pd.DataFrame, # training features (raw table columns)
                families=None, # feature families of lesson 05; None = its default set
@@ -188,6 +193,7 @@ def make_front(spec, # the ProblemSpec (ids, drop and time columns are ignored)
     from ml_lifecycle.features import make_feature_pipeline
     return make_feature_pipeline(spec, X, families=families, verbose=False)
 
+# %% ../nbs/07_model_selection.ipynb #419cefb0
 def _flat_steps(est, name="features"):
     "(name, step) pairs of a possibly nested Pipeline, flattened (imbalanced-learn refuses nested pipelines)."
     from sklearn.pipeline import Pipeline as SkPipeline
@@ -206,7 +212,7 @@ def make_model_pipeline(spec, # the ProblemSpec
     steps = _flat_steps(make_front(spec, X, families)) + ([("sampler", sampler)] if sampler is not None else [])
     return Pipeline(steps + [("model", estimator)])
 
-# %% ../nbs/07_model_selection.ipynb #a4e2be92
+# %% ../nbs/07_model_selection.ipynb #918e6e15
 def split_xy(df: pd.DataFrame, # a split (train/valid/test) of the cleaned table
              spec, # the ProblemSpec: the target
             ) -> tuple:
@@ -216,7 +222,7 @@ def split_xy(df: pd.DataFrame, # a split (train/valid/test) of the cleaned table
     if spec.task != "regression" and not pd.api.types.is_numeric_dtype(y): y = y.astype(object)
     return df.drop(columns=[spec.target]), y
 
-# %% ../nbs/07_model_selection.ipynb #16632d32
+# %% ../nbs/07_model_selection.ipynb #86bc8f07
 def _subsample(X, y, n, seed, stratify):
     "At most n rows (stratified for classification), kept in their original order."
     if len(X) <= n: return X, y
@@ -225,12 +231,29 @@ def _subsample(X, y, n, seed, stratify):
     idx = np.sort(idx)
     return X.iloc[idx], y.iloc[idx]
 
+# %% ../nbs/07_model_selection.ipynb #60eb1167
 def _score(name, est, X, y, spec=None):
     "A metric of a fitted estimator on (X, y), errors and losses as positive numbers."
     from sklearn.metrics import check_scoring
     v = check_scoring(est, scoring=scorer(name, spec))(est, X, y)
     return -v if lower_is_better(name) else v
 
+def _fold_results(spec, X, y, models, cv, seed, max_rows_slow):
+    "Per model, one dict per fold: metrics on the held-out fold, fit and predict seconds, training rows."
+    mets, res = metrics_for(spec), {n: [] for n in models}
+    for tr, va in cv.split(X, y):
+        front = make_front(spec, X.iloc[tr])  # fitted once per fold, inside the fold: no leakage, 10x fewer fits
+        Ftr = front.fit_transform(X.iloc[tr], y.iloc[tr]); Fva = front.transform(X.iloc[va])
+        for name, est in models.items():
+            rule = isinstance(est, RuleBaseline)
+            Xt, Xv, yt = (X.iloc[tr], X.iloc[va], y.iloc[tr]) if rule else (Ftr, Fva, y.iloc[tr])
+            if name in SLOW_ON_LARGE: Xt, yt = _subsample(Xt, yt, max_rows_slow, seed, spec.task != "regression")
+            t0 = time.perf_counter(); m = clone(est).fit(Xt, yt); t1 = time.perf_counter()
+            sc = {k: _score(k, m, Xv, y.iloc[va], spec) for k in mets}; t2 = time.perf_counter()
+            res[name].append(dict(sc, fit_s=t1 - t0, predict_s=(t2 - t1) / len(mets), rows=len(Xt)))
+    return res
+
+# %% ../nbs/07_model_selection.ipynb #4648e1c5
 def spot_check(spec, # the ProblemSpec: task, primary metric, time column
                X: pd.DataFrame, # training features (raw table columns)
                y, # training target
@@ -247,32 +270,17 @@ def spot_check(spec, # the ProblemSpec: task, primary metric, time column
     if getattr(spec, "time_column", None) and spec.time_column in X.columns:
         order = X[spec.time_column].sort_values(kind="stable").index; X, y = X.loc[order], y.loc[order]
     if models is None: models = candidate_models(spec.task, seed, fast, rule=_churn_rule_columns(X) is not None)
-    mets, res = metrics_for(spec), {n: [] for n in models}
     with threadpool_limits(1):  # one thread per fit: on a shared machine, OpenMP/BLAS oversubscription costs 10x
-        for tr, va in make_cv(spec, y, n_splits, seed).split(X, y):
-            front = make_front(spec, X.iloc[tr])  # fitted once per fold, inside the fold: no leakage, 10x fewer fits
-            Ftr, Fva = front.fit_transform(X.iloc[tr], y.iloc[tr]), None
-            Fva = front.transform(X.iloc[va])
-            for name, est in models.items():
-                rule = isinstance(est, RuleBaseline)
-                Xt, Xv = (X.iloc[tr], X.iloc[va]) if rule else (Ftr, Fva)
-                yt = y.iloc[tr]
-                if name in SLOW_ON_LARGE: Xt, yt = _subsample(Xt, yt, max_rows_slow, seed, spec.task != "regression")
-                t0 = time.perf_counter(); m = clone(est).fit(Xt, yt); t1 = time.perf_counter()
-                sc = {k: _score(k, m, Xv, y.iloc[va], spec) for k in mets}; t2 = time.perf_counter()
-                res[name].append(dict(sc, fit_s=t1 - t0, predict_s=(t2 - t1) / len(mets), rows=len(Xt)))
+        res = _fold_results(spec, X, y, models, make_cv(spec, y, n_splits, seed), seed, max_rows_slow)
     rows = []
     for name, folds in res.items():
         f = pd.DataFrame(folds); row = dict(model=name, rows=int(f.rows.max()))
-        for k in mets: row[f"{k}_mean"], row[f"{k}_std"] = float(f[k].mean()), float(f[k].std(ddof=0))
+        for k in metrics_for(spec): row[f"{k}_mean"], row[f"{k}_std"] = float(f[k].mean()), float(f[k].std(ddof=0))
         row.update(fit_s=float(f.fit_s.mean()), predict_s=float(f.predict_s.mean())); rows.append(row)
-        if log is not None: log.log(f"spot_check/{name}", models[name].get_params(deep=False),
-                                    {k: v for k, v in row.items() if k.endswith(("_mean", "_std"))},
-                                    dict(fit_s=row["fit_s"], predict_s=row["predict_s"]))
-    lower = spec.metric in ("log_loss", "rmse", "mae")
-    return pd.DataFrame(rows).sort_values(f"{spec.metric}_mean", ascending=lower, ignore_index=True)
+        if log is not None: log.log(f"spot_check/{name}", models[name].get_params(deep=False), row, dict(fit_s=row["fit_s"]))
+    return pd.DataFrame(rows).sort_values(f"{spec.metric}_mean", ascending=lower_is_better(spec.metric), ignore_index=True)
 
-# %% ../nbs/07_model_selection.ipynb #a7f4f102
+# %% ../nbs/07_model_selection.ipynb #c7f874d0
 def choose_models(lb: pd.DataFrame, # leaderboard from `spot_check`
                   spec, # the ProblemSpec: primary metric
                   tolerance: float = 0.005, # a simpler/faster model within this of the best counts as equal
@@ -298,6 +306,7 @@ def choose_models(lb: pd.DataFrame, # leaderboard from `spot_check`
     return dict(metric=m, strong=str(strong.model), interpretable=str(interp.model), reasons=reasons,
                 scores={r["model"]: round(float(r[f"{m}_mean"]), 5) for _, r in lb.iterrows()})
 
+# %% ../nbs/07_model_selection.ipynb #3af4401c
 def save_model_choice(cfg, # run parameters: writes only when cfg.run_dir is set
                       lb: pd.DataFrame, # the leaderboard
                       choice: dict, # from `choose_models`

@@ -41,7 +41,7 @@ def check_params(est, # an estimator
     if bad: raise ValueError(f"unknown parameter(s) {bad} for {what} {type(est).__name__}; valid parameters: {', '.join(valid)}")
     return params
 
-# %% ../nbs/08_training.ipynb #3ec7a17f
+# %% ../nbs/08_training.ipynb #0ca1d039
 def build_model(spec, # the ProblemSpec
                 X: pd.DataFrame, # training features (raw table columns): decide the columns of the front
                 name: str = "xgboost", # a model name from `candidates.model_names(spec.task)`
@@ -57,6 +57,7 @@ def build_model(spec, # the ProblemSpec
     if params: inner.set_params(**check_params(inner, params, f"model '{name}'"))
     return make_model_pipeline(spec, X, est, sampler, families)
 
+# %% ../nbs/08_training.ipynb #63f15665
 def prefixed(pipe, # a pipeline from `build_model`
              space: dict, # parameter -> values; names of the model's own parameters, with or without prefix
             ) -> dict:
@@ -67,7 +68,7 @@ def prefixed(pipe, # a pipeline from `build_model`
     check_params(est, plain, "search space of model")
     return {**other, **{pre + k: v for k, v in plain.items()}}
 
-# %% ../nbs/08_training.ipynb #477e3b2b
+# %% ../nbs/08_training.ipynb #5e9ecc9c
 def _plain(v):
     "JSON-safe version of a parameter or metric value."
     if isinstance(v, (np.integer, np.floating, np.bool_)): return v.item()
@@ -76,11 +77,23 @@ def _plain(v):
     if isinstance(v, (list, tuple)): return [_plain(x) for x in v]
     return repr(v)
 
+# %% ../nbs/08_training.ipynb #bbc53659
+def _to_mlflow(r, uri, experiment):
+    "Send one record to MLflow: params as text, numeric metrics and times, existing artefact files."
+    import mlflow
+    mlflow.set_tracking_uri(uri); mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=r["name"]):
+        mlflow.log_params({k: str(v)[:250] for k, v in r["params"].items()})
+        mlflow.log_metrics({k: float(v) for k, v in {**r["metrics"], **r["times"]}.items() if isinstance(v, (int, float))})
+        for k, v in r["artefacts"].items():
+            if isinstance(v, str) and Path(v).is_file(): mlflow.log_artifact(v)
+
 def mlflow_available() -> bool:
     "Whether MLflow (the `track` extra: mlflow-skinny) is installed."
     import importlib.util
     return importlib.util.find_spec("mlflow") is not None
 
+# %% ../nbs/08_training.ipynb #7a7eec1b
 class ExperimentLog:
     "Every fit as one record (params, metrics, times, artefacts): in memory, in a JSON-lines file, and in MLflow when asked."
     def __init__(self, path=None, # a .jsonl file to append to; None = memory only (lesson mode)
@@ -96,22 +109,14 @@ class ExperimentLog:
         self.records.append(r)
         if self.path is not None:
             with open(self.path, "a", encoding="utf-8") as f: f.write(json.dumps(r) + "\n")
-        if self.mlflow_uri: self._to_mlflow(r)
+        if self.mlflow_uri: _to_mlflow(r, self.mlflow_uri, self.experiment)
         return r
-
-    def _to_mlflow(self, r):
-        import mlflow
-        mlflow.set_tracking_uri(self.mlflow_uri); mlflow.set_experiment(self.experiment)
-        with mlflow.start_run(run_name=r["name"]):
-            mlflow.log_params({k: str(v)[:250] for k, v in r["params"].items()})
-            mlflow.log_metrics({k: float(v) for k, v in {**r["metrics"], **r["times"]}.items() if isinstance(v, (int, float))})
-            for k, v in r["artefacts"].items():
-                if isinstance(v, str) and Path(v).is_file(): mlflow.log_artifact(v)
 
     def frame(self) -> pd.DataFrame:
         "The records as a table: one row per fit, metrics and times as columns."
         return pd.DataFrame([dict(name=r["name"], **r["metrics"], **{f"{k}": v for k, v in r["times"].items()}) for r in self.records])
 
+# %% ../nbs/08_training.ipynb #f69514ec
 def experiment_log(cfg, # run parameters: a file and MLflow only when cfg.run_dir is set
                    use_mlflow: bool = True, # also log to MLflow when it is installed
                   ) -> ExperimentLog:
@@ -120,7 +125,7 @@ def experiment_log(cfg, # run parameters: a file and MLflow only when cfg.run_di
     uri = f"sqlite:///{Path(cfg.run_dir).resolve() / 'mlflow.db'}" if use_mlflow and mlflow_available() else None
     return ExperimentLog(cfg.path("experiments.jsonl"), uri)
 
-# %% ../nbs/08_training.ipynb #9648b400
+# %% ../nbs/08_training.ipynb #a230784c
 def evaluate_on(pipe, # a fitted pipeline
                 X: pd.DataFrame, y, # rows and target to score
                 spec, # the ProblemSpec: task and metric
@@ -139,6 +144,7 @@ def one_thread():
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1): yield
 
+# %% ../nbs/08_training.ipynb #0169a19f
 def early_stopping(pipe, # an unfitted pipeline from `build_model(..., 'xgboost')`
                    X, y, # training rows and target
                    X_valid, y_valid, # the validation split: stops the boosting
@@ -160,7 +166,7 @@ def _stop_rounds(est, Ft, y, Fv, y_valid, rounds=50):
     with one_thread(): m.fit(Ft, code(y), eval_set=[(Fv, code(y_valid))], verbose=False)
     return int(m.best_iteration) + 1
 
-# %% ../nbs/08_training.ipynb #5763c158
+# %% ../nbs/08_training.ipynb #3efc4f51
 def imbalance_strategies(spec, # the ProblemSpec (binary task)
                          y, # training target: class counts for the weights
                          name: str = "xgboost", # the model the strategies are applied to
@@ -175,6 +181,20 @@ def imbalance_strategies(spec, # the ProblemSpec (binary task)
     return {"none": (None, {}), "class_weight": (None, weight), "undersample": (RandomUnderSampler(random_state=seed), {}),
             "smote": (SMOTE(random_state=seed), {}), "smote_tomek": (SMOTETomek(random_state=seed), {})}
 
+# %% ../nbs/08_training.ipynb #ce826705
+def _imbalance_fit(name, seed, fast, sampler, params, Ft, yt, Fv, yv):
+    "One strategy on one fold (features already transformed): resample the training part, fit, score the held-out part."
+    from sklearn.base import clone
+    from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, roc_auc_score
+    est = make_estimator(name, "binary", seed, fast)
+    (est.estimator if isinstance(est, LabelEncodedClassifier) else est).set_params(**params)
+    Xs, ys = (Ft, yt) if sampler is None else clone(sampler).fit_resample(Ft, yt)
+    t0 = time.perf_counter(); m = est.fit(Xs, ys); fit_s = time.perf_counter() - t0
+    p = m.predict_proba(Fv)[:, 1]; yb = (yv.to_numpy() == m.classes_[1]).astype(int)
+    return dict(roc_auc=roc_auc_score(yb, p), average_precision=average_precision_score(yb, p), f1=f1_score(yb, (p >= 0.5).astype(int)),
+                brier=brier_score_loss(yb, p), mean_predicted=p.mean(), positive_rate=yb.mean(), train_rows=len(ys), fit_s=fit_s)
+
+# %% ../nbs/08_training.ipynb #d4148060
 def compare_imbalance(spec, # the ProblemSpec (binary task)
                       X: pd.DataFrame, y, # training rows (raw table columns) and target
                       name: str = "xgboost", # model
@@ -184,8 +204,6 @@ def compare_imbalance(spec, # the ProblemSpec (binary task)
                       strategies: dict | None = None, # from `imbalance_strategies`; None = all of them
                      ) -> pd.DataFrame:
     "Each strategy inside cross-validation (sampling on training folds only): ROC-AUC, PR-AUC, F1 at 0.5, Brier score, predicted vs true positive rate."
-    from sklearn.base import clone
-    from sklearn.metrics import average_precision_score, brier_score_loss, f1_score, roc_auc_score
     from ml_lifecycle.candidates import make_front
     if spec.task != "binary": raise ValueError(f"compare_imbalance is for binary tasks; task is {spec.task!r}")
     y = pd.Series(np.asarray(y), index=X.index)
@@ -195,18 +213,10 @@ def compare_imbalance(spec, # the ProblemSpec (binary task)
         for tr, va in make_cv(spec, y, n_splits, seed).split(X, y):
             front = make_front(spec, X.iloc[tr]); Ft = front.fit_transform(X.iloc[tr], y.iloc[tr]); Fv = front.transform(X.iloc[va])
             for s, (sampler, params) in strategies.items():
-                est = make_estimator(name, "binary", seed, fast)
-                inner = est.estimator if isinstance(est, LabelEncodedClassifier) else est
-                inner.set_params(**params)
-                Xs, ys = (Ft, y.iloc[tr]) if sampler is None else clone(sampler).fit_resample(Ft, y.iloc[tr])
-                t0 = time.perf_counter(); m = est.fit(Xs, ys); fit_s = time.perf_counter() - t0
-                p = m.predict_proba(Fv)[:, 1]; yv = (y.iloc[va].to_numpy() == m.classes_[1]).astype(int)
-                rows.append(dict(strategy=s, roc_auc=roc_auc_score(yv, p), average_precision=average_precision_score(yv, p),
-                                 f1=f1_score(yv, (p >= 0.5).astype(int)), brier=brier_score_loss(yv, p),
-                                 mean_predicted=p.mean(), positive_rate=yv.mean(), train_rows=len(ys), fit_s=fit_s))
+                rows.append(dict(strategy=s, **_imbalance_fit(name, seed, fast, sampler, params, Ft, y.iloc[tr], Fv, y.iloc[va])))
     return pd.DataFrame(rows).groupby("strategy", sort=False).mean().round(4)
 
-# %% ../nbs/08_training.ipynb #98f2bd29
+# %% ../nbs/08_training.ipynb #ca964f15
 SEARCH_KINDS = ("grid", "random", "halving", "optuna")
 SPACES = dict(  # search spaces per model: parameter -> (kind, low, high), kind int, float or log
     xgboost=dict(max_depth=("int", 2, 6), learning_rate=("log", 0.02, 0.3), min_child_weight=("log", 1, 30),
@@ -217,6 +227,7 @@ SPACES = dict(  # search spaces per model: parameter -> (kind, low, high), kind 
     tree=dict(max_depth=("int", 2, 12), min_samples_leaf=("int", 1, 50)),
     knn=dict(n_neighbors=("int", 3, 75)), svm=dict(C=("log", 0.01, 100)), mlp=dict(alpha=("log", 1e-5, 1e-1)))
 
+# %% ../nbs/08_training.ipynb #d43edced
 def _dists(space, seed):
     "One space, three dialects: ('int'|'float'|'log', low, high) -> scipy distributions for the random searches."
     from scipy import stats
@@ -238,7 +249,39 @@ def check_space(space: dict) -> dict:
             raise ValueError(f"search space entry {n!r}: {v!r}; expected (kind, low, high) with kind int, float or log and low < high")
     return space
 
-# %% ../nbs/08_training.ipynb #268de59d
+# %% ../nbs/08_training.ipynb #2470e76b
+def _optuna_search(p, pre, space, X, y, cv, sc, budget, seed):
+    "Bayesian optimisation with Optuna's TPE sampler: `budget` trials, each scored by cross-validation."
+    import optuna
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sug = dict(int=lambda t, n, lo, hi: t.suggest_int(n, lo, hi), float=lambda t, n, lo, hi: t.suggest_float(n, lo, hi),
+               log=lambda t, n, lo, hi: t.suggest_float(n, lo, hi, log=True))
+    def objective(trial):
+        prm = {pre + n: sug[k](trial, n, lo, hi) for n, (k, lo, hi) in space.items()}
+        return cross_val_score(clone(p).set_params(**prm), X, y, cv=cv, scoring=sc).mean()
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, n_trials=budget)
+    return dict(best_score=study.best_value, best_params=study.best_params, n_fits=budget * cv.get_n_splits())
+
+# %% ../nbs/08_training.ipynb #f9eb9484
+def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed):
+    "Grid, random or successive-halving search with scikit-learn's searchers."
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    dists = {pre + k: v for k, v in _dists(space, seed).items()}
+    if kind == "grid": s = GridSearchCV(p, {pre + k: v for k, v in _grid(space, budget).items()}, cv=cv, scoring=sc)
+    elif kind == "random": s = RandomizedSearchCV(p, dists, n_iter=budget, cv=cv, scoring=sc, random_state=seed)
+    else:
+        from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+        from sklearn.model_selection import HalvingRandomSearchCV
+        s = HalvingRandomSearchCV(p, dists, n_candidates=2 * budget, factor=2, cv=cv, scoring=sc, random_state=seed,
+                                  min_resources=max(200, len(X) // 9))
+    s.fit(X, y)
+    return dict(best_score=s.best_score_, best_params={k[len(pre):]: v for k, v in s.best_params_.items()},
+                n_fits=int(len(s.cv_results_["params"]) * cv.get_n_splits()))
+
+# %% ../nbs/08_training.ipynb #7d9f69c9
 def run_search(pipe, # a pipeline from `build_model`
                space: dict, # model parameter -> (kind, low, high), see `check_space`
                X: pd.DataFrame, y, # training rows and target
@@ -251,43 +294,21 @@ def run_search(pipe, # a pipeline from `build_model`
     "Search the model's hyperparameters at a given budget. Returns kind, best_score, best_params, n_fits, seconds."
     import tempfile
     from sklearn.base import clone
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, cross_val_score
     if kind not in SEARCH_KINDS: raise ValueError(f"search kind {kind!r}; expected one of {', '.join(SEARCH_KINDS)}")
-    check_space(space); prefixed(pipe, {k: None for k in space})  # names checked against the model
-    est, pre = final_estimator(pipe)
+    check_space(space); prefixed(pipe, {k: None for k in space}); pre = final_estimator(pipe)[1]  # names checked
     cv, sc = make_cv(spec, y, n_splits, seed), scorer(spec.metric, spec)
     sign = -1 if lower_is_better(spec.metric) else 1
     with tempfile.TemporaryDirectory() as cache, one_thread():
         p = clone(pipe).set_params(memory=cache)  # the front is fitted once per fold and reused by every candidate
         t0 = time.perf_counter()
-        if kind == "optuna":
-            import optuna
-            optuna.logging.set_verbosity(optuna.logging.WARNING)
-            sug = dict(int=lambda t, n, lo, hi: t.suggest_int(n, lo, hi), float=lambda t, n, lo, hi: t.suggest_float(n, lo, hi),
-                       log=lambda t, n, lo, hi: t.suggest_float(n, lo, hi, log=True))
-            def objective(trial):
-                prm = {pre + n: sug[k](trial, n, lo, hi) for n, (k, lo, hi) in space.items()}
-                return cross_val_score(clone(p).set_params(**prm), X, y, cv=cv, scoring=sc).mean()
-            study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-            study.optimize(objective, n_trials=budget)
-            res = dict(best_score=study.best_value, best_params=study.best_params, n_fits=budget * n_splits)
-        else:
-            if kind == "grid": s = GridSearchCV(p, {pre + k: v for k, v in _grid(space, budget).items()}, cv=cv, scoring=sc)
-            elif kind == "random": s = RandomizedSearchCV(p, {pre + k: v for k, v in _dists(space, seed).items()}, n_iter=budget, cv=cv, scoring=sc, random_state=seed)
-            else:
-                from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-                from sklearn.model_selection import HalvingRandomSearchCV
-                s = HalvingRandomSearchCV(p, {pre + k: v for k, v in _dists(space, seed).items()}, n_candidates=2 * budget, factor=2,
-                                          cv=cv, scoring=sc, random_state=seed, min_resources=max(200, len(X) // 9))
-            s.fit(X, y)
-            res = dict(best_score=s.best_score_, best_params={k[len(pre):]: v for k, v in s.best_params_.items()},
-                       n_fits=int(len(s.cv_results_["params"]) * n_splits))
+        if kind == "optuna": res = _optuna_search(p, pre, space, X, y, cv, sc, budget, seed)
+        else: res = _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed)
         res.update(kind=kind, seconds=time.perf_counter() - t0)
     res["best_score"] = float(sign * res["best_score"])
     res["best_params"] = _plain(res["best_params"])
     return res
 
-# %% ../nbs/08_training.ipynb #fafa6b19
+# %% ../nbs/08_training.ipynb #dad67e12
 def ensemble_models(task: str, # binary, multiclass or regression
                     seed: int = 0, # random seed
                     fast: bool = False, # smaller ensembles
@@ -307,7 +328,7 @@ def ensemble_models(task: str, # binary, multiclass or regression
                 boosting=make_estimator("xgboost", task, seed, fast), voting=ensemble.VotingClassifier(base(), voting="soft"),
                 stacking=ensemble.StackingClassifier(base(), cv=3))
 
-# %% ../nbs/08_training.ipynb #1a6fad5c
+# %% ../nbs/08_training.ipynb #5686259d
 def _final_params(cfg, name, params):
     "Parameters of the final model: given > run_dir/best_params.json (same model) > TUNED (smaller when fast)."
     if params is not None: return dict(params)
@@ -319,6 +340,7 @@ def _final_params(cfg, name, params):
     if cfg.fast and name == "xgboost": out.update(n_estimators=300, learning_rate=0.08)
     return out
 
+# %% ../nbs/08_training.ipynb #b9d45ccb
 def _skops_safe(pipe):
     "Learned pandas Timestamps → numpy datetime64: skops cannot rebuild a pd.Timestamp (features.TenureFeatures stores one)."
     for _, step in pipe.steps:
@@ -326,6 +348,26 @@ def _skops_safe(pipe):
             if k.endswith("_") and isinstance(v, pd.Timestamp): setattr(step, k, np.datetime64(v.as_unit("ns")))
     return pipe
 
+# %% ../nbs/08_training.ipynb #5e81c4f4
+def _inputs(cfg, spec, splits):
+    "The spec and the splits: given, else through lessons 01 and 03's library calls."
+    from ml_lifecycle.problem import load_spec
+    from ml_lifecycle.clean import load_splits
+    spec = spec if spec is not None else load_spec(cfg)
+    return spec, (splits if splits is not None else load_splits(cfg, spec))
+
+def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg):
+    "Fit the final pipeline; for XGBoost the front is fitted once, early stopping sets `params['n_estimators']`."
+    pipe = build_model(spec, X, name, params, cfg)
+    with one_thread():
+        if name != "xgboost": return _skops_safe(pipe.fit(X, y))
+        from imblearn.pipeline import Pipeline
+        front = pipe[:-1].fit(X, y); Ft, Fv = front.transform(X), front.transform(Xv)
+        params["n_estimators"] = _stop_rounds(final_estimator(pipe)[0], Ft, y, Fv, yv)
+        model = build_model(spec, X, name, params, cfg).steps[-1][1].fit(Ft, y)
+    return _skops_safe(Pipeline(list(front.steps) + [("model", model)]))
+
+# %% ../nbs/08_training.ipynb #07ad4afc
 def fit_final(cfg, # run parameters (seed, fast, run_dir)
               spec=None, # the ProblemSpec; None = `problem.load_spec(cfg)`
               splits=None, # train/valid/test; None = `clean.load_splits(cfg, spec)`
@@ -335,43 +377,24 @@ def fit_final(cfg, # run parameters (seed, fast, run_dir)
              ) -> tuple:
     "Fit the final pipeline on the training split (XGBoost early-stopped on the validation split), score it on validation, save it with its metadata when run_dir is set. Returns (pipeline, meta)."
     from dataclasses import asdict
-    from ml_lifecycle.collect import sha256_frame
-    from ml_lifecycle.model_io import feature_schema, save_model
-    if spec is None:
-        from ml_lifecycle.problem import load_spec
-        spec = load_spec(cfg)
-    if splits is None:
-        from ml_lifecycle.clean import load_splits
-        splits = load_splits(cfg, spec)
+    from ml_lifecycle.collect import sha256_frame; from ml_lifecycle.model_io import feature_schema, save_model
+    spec, splits = _inputs(cfg, spec, splits)
     name = name or load_model_choice(cfg, spec)["strong"]
     X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec)
     make_cv(spec, y, 2, cfg.seed)  # clear errors for a single class or a class with too few rows
     params = _final_params(cfg, name, params)
-    pipe = build_model(spec, X, name, params, cfg)
-    t0 = time.perf_counter()
-    with one_thread():
-        if name == "xgboost":  # fit the front once: early stopping on it, then the model with the chosen rounds
-            from imblearn.pipeline import Pipeline
-            front = pipe[:-1].fit(X, y); Ft, Fv = front.transform(X), front.transform(Xv)
-            est, _ = final_estimator(pipe)
-            params["n_estimators"] = _stop_rounds(est, Ft, y, Fv, yv)
-            model = build_model(spec, X, name, params, cfg).steps[-1][1].fit(Ft, y)
-            pipe = Pipeline(list(front.steps) + [("model", model)])
-        else: pipe.fit(X, y)
-    fit_s = time.perf_counter() - t0
-    _skops_safe(pipe)
-    valid = evaluate_on(pipe, Xv, yv, spec)
-    classes = [_plain(c) for c in pipe.classes_] if spec.task != "regression" else None
+    t0 = time.perf_counter(); pipe = _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg); fit_s = time.perf_counter() - t0
+    valid, classes = evaluate_on(pipe, Xv, yv, spec), ([_plain(c) for c in pipe.classes_] if spec.task != "regression" else None)
     meta = dict(task=spec.task, target=spec.target, positive_label=_plain(spec.positive_label), classes=classes,
                 schema=feature_schema(X), metrics=dict(valid=valid), model_name=name, params=_plain(params),
                 data_sha256=sha256_frame(splits.train), spec=_plain(asdict(spec)), seed=cfg.seed, fast=cfg.fast,
                 n_train=len(X), fit_seconds=round(fit_s, 2))
-    log = log if log is not None else experiment_log(cfg)
-    path = cfg.path("model.skops")
+    log, path = (log if log is not None else experiment_log(cfg)), cfg.path("model.skops")
     if path is not None: save_model(pipe, path, meta, overwrite=True)
     log.log(f"final/{name}", params, valid, dict(fit_s=fit_s), dict(model=str(path)) if path else None)
     return pipe, meta
 
+# %% ../nbs/08_training.ipynb #2f16e532
 def load_trained(cfg, # run parameters
                 ) -> tuple:
     "The run's trained pipeline and metadata: run_dir/model.skops when present, else `fit_final` (saved when run_dir is set)."
