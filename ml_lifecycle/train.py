@@ -265,18 +265,18 @@ def _optuna_search(p, pre, space, X, y, cv, sc, budget, seed):
     study.optimize(objective, n_trials=budget)
     return dict(best_score=study.best_value, best_params=study.best_params, n_fits=budget * cv.get_n_splits())
 
-# %% ../nbs/08_training.ipynb #f9eb9484
+# %% ../nbs/08_training.ipynb #87fcfa89
 def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed):
     "Grid, random or successive-halving search with scikit-learn's searchers."
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     dists = {pre + k: v for k, v in _dists(space, seed).items()}
-    if kind == "grid": s = GridSearchCV(p, {pre + k: v for k, v in _grid(space, budget).items()}, cv=cv, scoring=sc)
-    elif kind == "random": s = RandomizedSearchCV(p, dists, n_iter=budget, cv=cv, scoring=sc, random_state=seed)
+    if kind == "grid": s = GridSearchCV(p, {pre + k: v for k, v in _grid(space, budget).items()}, cv=cv, scoring=sc, refit=False)
+    elif kind == "random": s = RandomizedSearchCV(p, dists, n_iter=budget, cv=cv, scoring=sc, random_state=seed, refit=False)
     else:
         from sklearn.experimental import enable_halving_search_cv  # noqa: F401
         from sklearn.model_selection import HalvingRandomSearchCV
         s = HalvingRandomSearchCV(p, dists, n_candidates=2 * budget, factor=2, cv=cv, scoring=sc, random_state=seed,
-                                  min_resources=max(200, len(X) // 9))
+                                  min_resources=max(200, len(X) // 9), refit=False)
     s.fit(X, y)
     return dict(best_score=s.best_score_, best_params={k[len(pre):]: v for k, v in s.best_params_.items()},
                 n_fits=int(len(s.cv_results_["params"]) * cv.get_n_splits()))
