@@ -296,7 +296,7 @@ def plot_confusion(y_true, # true labels
            xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout(); return fig
 
-# %% ../nbs/09_evaluation.ipynb #12b732dd
+# %% ../nbs/09_evaluation.ipynb #7da2644c
 def campaign_profit(y, # 0/1 labels
                     targeted, # boolean mask of contacted rows
                     spec, # ProblemSpec with costs
@@ -316,7 +316,7 @@ def top_share(scores, share: float):
     m[np.argsort(-np.asarray(scores, dtype=float), kind="stable")[:k]] = True
     return m
 
-# %% ../nbs/09_evaluation.ipynb #7f858fc2
+# %% ../nbs/09_evaluation.ipynb #5d72f7bb
 def profit_ci(y, # 0/1 labels
               targeted, # boolean mask: contacted by the model
               spec, # ProblemSpec with costs
@@ -335,7 +335,7 @@ def profit_ci(y, # 0/1 labels
     if d is not None: out.update(diff=float(d.mean()), diff_ci=q(d))
     return out
 
-# %% ../nbs/09_evaluation.ipynb #b43c9b4d
+# %% ../nbs/09_evaluation.ipynb #efe569e1
 def plot_residuals(y, # true values
                    pred, # predictions
                   ):
@@ -349,7 +349,7 @@ def plot_residuals(y, # true values
     ax[1].set(xlabel="predicted", ylabel="residual (true − predicted)", title="Residuals")
     fig.tight_layout(); return fig
 
-# %% ../nbs/09_evaluation.ipynb #5e4b0291
+# %% ../nbs/09_evaluation.ipynb #974b7960
 def calibration_table(y, # 0/1 labels
                       p, # P(positive)
                       n_bins: int = 10, # quantile bins
@@ -360,7 +360,7 @@ def calibration_table(y, # 0/1 labels
     d["bin"] = pd.qcut(d.p.rank(method="first"), n_bins, labels=False)
     return d.groupby("bin").agg(mean_predicted=("p", "mean"), observed=("y", "mean"), n=("y", "size")).reset_index(drop=True)
 
-# %% ../nbs/09_evaluation.ipynb #30167436
+# %% ../nbs/09_evaluation.ipynb #c91cee98
 def compare_calibration(model, # fitted classifier (binary)
                         X_cal, y_cal, # data to fit the calibrators on (the validation split, raw labels)
                         X_eval, y_eval, # data to judge them on (test split, raw labels)
@@ -379,7 +379,7 @@ def compare_calibration(model, # fitted classifier (binary)
     tab = pd.DataFrame({k: dict(brier=brier_score_loss(y, v), log_loss=log_loss(y, np.clip(v, 1e-15, 1 - 1e-15))) for k, v in probs.items()}).T
     return tab, probs
 
-# %% ../nbs/09_evaluation.ipynb #52200061
+# %% ../nbs/09_evaluation.ipynb #4823c6b2
 def primary_score(spec, # ProblemSpec (task, metric)
                   y, # labels (0/1 for binary) or values
                   s, # scores
@@ -388,7 +388,7 @@ def primary_score(spec, # ProblemSpec (task, metric)
     "The spec's primary metric."
     return float(compute_metrics(spec.task, y, s, threshold)[spec.metric])
 
-# %% ../nbs/09_evaluation.ipynb #3c21ff3d
+# %% ../nbs/09_evaluation.ipynb #7c6e9cb1
 def scorer_for(spec, # ProblemSpec: task, metric and positive label
               ):
     "A scorer `(estimator, X, y) -> float` for the spec's primary metric, greater is better (labels of any type)."
@@ -414,7 +414,7 @@ def learning_curve_frame(model, # an estimator or pipeline (cloned, not changed)
     sign = -1 if spec.metric in ("rmse", "mae", "log_loss") else 1
     return pd.DataFrame(dict(n_train=n, train=sign * tr.mean(1), valid=sign * va.mean(1), valid_sd=va.std(1)))
 
-# %% ../nbs/09_evaluation.ipynb #bac930b2
+# %% ../nbs/09_evaluation.ipynb #f7d47203
 def segment_columns(X, # raw features
                     spec, # ProblemSpec (id and drop columns are skipped)
                     max_levels: int = 12, # categorical columns with at most this many levels
@@ -434,7 +434,7 @@ def segment_of(X, col: str):
     else: s = X[col]
     return s.astype("string").fillna("(missing)").str.strip().str.lower()
 
-# %% ../nbs/09_evaluation.ipynb #c9f8af20
+# %% ../nbs/09_evaluation.ipynb #95d076de
 def segment_report(y, # labels (0/1 for binary) or values
                    s, # scores as for `compute_metrics`
                    groups, # segment label per row
@@ -458,7 +458,7 @@ def segment_report(y, # labels (0/1 for binary) or values
         rows.append(r)
     return pd.DataFrame(rows).set_index("segment")
 
-# %% ../nbs/09_evaluation.ipynb #37c83aa8
+# %% ../nbs/09_evaluation.ipynb #535c63d0
 def perturb(X, # raw features (not changed)
             kind: str, # 'noise', 'missing' or 'category'
             level: float, # strength: noise sd in column sds, or share of cells affected
@@ -480,7 +480,7 @@ def perturb(X, # raw features (not changed)
             X[c] = X[c].astype(object).where(~hit, "__unseen__")
     return X
 
-# %% ../nbs/09_evaluation.ipynb #8d7a9232
+# %% ../nbs/09_evaluation.ipynb #fbf155ef
 def robustness_curves(model, # fitted pipeline
                       X, y, # evaluation features and labels (0/1 for binary)
                       spec, # ProblemSpec
@@ -498,7 +498,7 @@ def robustness_curves(model, # fitted pipeline
             rows.append(dict(kind=k, level=lv, score=sc, error=err))
     return pd.DataFrame(rows)
 
-# %% ../nbs/09_evaluation.ipynb #675da0bd
+# %% ../nbs/09_evaluation.ipynb #b037220b
 def group_fairness(y, # 0/1 labels
                    flagged, # 0/1 decisions (flag / contact)
                    groups, # group label per row
@@ -518,7 +518,7 @@ def group_fairness(y, # 0/1 labels
     (dp, dpr), (eo, eor) = gap("selection_rate"), gap("tpr")
     return t, dict(demographic_parity_difference=dp, demographic_parity_ratio=dpr, equal_opportunity_difference=eo, equal_opportunity_ratio=eor)
 
-# %% ../nbs/09_evaluation.ipynb #87f18bb4
+# %% ../nbs/09_evaluation.ipynb #2075dcbd
 def permutation_frame(model, # fitted pipeline (raw columns in)
                       X, y, # evaluation data (raw labels)
                       spec, # ProblemSpec (primary metric)
@@ -534,7 +534,7 @@ def permutation_frame(model, # fitted pipeline (raw columns in)
     r = permutation_importance(model, X, y, scoring=scorer_for(spec), n_repeats=n_repeats, random_state=seed, n_jobs=1)
     return pd.DataFrame({"importance": r.importances_mean, "sd": r.importances_std}, index=X.columns).sort_values("importance", ascending=False)
 
-# %% ../nbs/09_evaluation.ipynb #d477ed7e
+# %% ../nbs/09_evaluation.ipynb #39b9207b
 def ice_frame(model, # fitted pipeline
               X, # background rows (raw columns)
               feature: str, # a numeric column
@@ -555,7 +555,7 @@ def ice_frame(model, # fitted pipeline
     s = np.asarray(predict_scores(model, big, spec), dtype=float)
     return pd.DataFrame(s.reshape(len(grid), len(rows)).T, columns=grid, index=rows.index)
 
-# %% ../nbs/09_evaluation.ipynb #7f4a0239
+# %% ../nbs/09_evaluation.ipynb #60494c10
 def local_explanation(model, # fitted pipeline
                       X_background, # rows that define "typical" values (e.g. the training split)
                       row, # one row (a one-row DataFrame) to explain
@@ -574,7 +574,7 @@ def local_explanation(model, # fitted pipeline
     eff = pd.Series(base - s, index=cols, name="effect")
     return eff.reindex(eff.abs().sort_values(ascending=False).index)
 
-# %% ../nbs/09_evaluation.ipynb #9bbd5bb1
+# %% ../nbs/09_evaluation.ipynb #ea66333e
 def shap_explanation(model, # fitted Pipeline whose last step is a tree model (or wraps one in `estimator_`)
                      X, # rows to explain (raw columns)
                      spec=None, # ProblemSpec: for a binary task the sign follows the positive class
@@ -599,7 +599,7 @@ def shap_explanation(model, # fitted Pipeline whose last step is a tree model (o
         return pd.DataFrame(sv, columns=names, index=X.index)
     except Exception: return None
 
-# %% ../nbs/09_evaluation.ipynb #cbb56362
+# %% ../nbs/09_evaluation.ipynb #8c559963
 def bayes_reference(X, # a split of the built-in churn table (needs `customer_key`)
                     cfg=None, # resolved run parameters (None = assume the built-in churn data)
                    ) -> dict | None:
@@ -612,7 +612,7 @@ def bayes_reference(X, # a split of the built-in churn table (needs `customer_ke
     ids = truth.customer_id[keys.isin(set(X.customer_key.astype(str))).to_numpy()]
     return bayes_metrics(truth, ids) if len(ids) else None
 
-# %% ../nbs/09_evaluation.ipynb #911c3490
+# %% ../nbs/09_evaluation.ipynb #8249805a
 def naive_scores(spec, # ProblemSpec
                  y_train, # training labels / values
                  n: int, # rows to score
@@ -626,7 +626,7 @@ def naive_scores(spec, # ProblemSpec
 
 LOWER_BETTER = ("log_loss", "rmse", "mae", "brier")
 
-# %% ../nbs/09_evaluation.ipynb #5f786e0a
+# %% ../nbs/09_evaluation.ipynb #53c83ebd
 def decide(spec, # ProblemSpec (acceptance_bar, metric)
            ci, # test metrics table (`bootstrap_ci`)
            baseline_value: float | None, # the baseline's value of the primary metric on the test split
@@ -650,7 +650,7 @@ def decide(spec, # ProblemSpec (acceptance_bar, metric)
     reasons = [c["check"] + (" passed" if c["passed"] else " FAILED") for c in checks]
     return dict(decision="go" if all(c["passed"] for c in checks) else "no-go", metric=m, checks=checks, reasons=reasons)
 
-# %% ../nbs/09_evaluation.ipynb #2fa14ad0
+# %% ../nbs/09_evaluation.ipynb #11a32570
 class NoGoError(RuntimeError):
     "The evaluation stage decided 'no-go' for this model."
 
@@ -671,7 +671,7 @@ def _jsonable(o):
     if hasattr(o, "tolist"): return o.tolist()
     return str(o)
 
-# %% ../nbs/09_evaluation.ipynb #0ecd4d80
+# %% ../nbs/09_evaluation.ipynb #1d81a241
 def _decision_path(where):
     rd = getattr(where, "run_dir", where)
     return None if rd is None else Path(rd) / "decision.json"
@@ -697,7 +697,7 @@ def require_go(run_dir, # the run folder (or a RunParams)
         warnings.warn("FORCED deployment: " + msg)
     return d
 
-# %% ../nbs/09_evaluation.ipynb #93bf952a
+# %% ../nbs/09_evaluation.ipynb #db240a1d
 def ab_sample_size(p_control: float, # churn rate without treatment
                    p_treatment: float, # expected churn rate with treatment
                    alpha: float = 0.05, # two-sided significance level
@@ -712,7 +712,7 @@ def ab_sample_size(p_control: float, # churn rate without treatment
     n = (norm.ppf(1 - alpha / 2) * math.sqrt(2 * pb * (1 - pb)) + norm.ppf(power) * math.sqrt(p_control * (1 - p_control) + p_treatment * (1 - p_treatment))) ** 2 / (p_control - p_treatment) ** 2
     return int(math.ceil(n))
 
-# %% ../nbs/09_evaluation.ipynb #6098c072
+# %% ../nbs/09_evaluation.ipynb #59e28b5a
 def online_test_plan(spec, # ProblemSpec (costs, capacity)
                      p0: float, # churn rate of the customers the model contacts, without an offer (precision at capacity)
                      customers_per_month: int, # eligible customers scored each month

@@ -175,12 +175,12 @@ def md_to_html(text: str) -> str:
         elif s: out.append(f"<p>{inline(s)}</p>")
     flush(); return "\n".join(out)
 
-# %% ../nbs/12_presenting_results.ipynb #9f7a3a9c
+# %% ../nbs/12_presenting_results.ipynb #47bc8020
 CAPTIONS = {"09_roc_pr": "ROC and precision-recall curves (test)", "09_gains": "Cumulative gains: model vs rule (test)",
             "09_threshold": "Expected profit vs threshold (validation)", "09_confusion": "Confusion matrix at the chosen threshold (test)",
             "09_calibration": "Reliability diagram: uncalibrated vs recalibrated (test)", "09_learning_curve": "Learning curve: would more data help?",
             "09_robustness": "Score under noise, missing values and unseen categories", "09_importance": "Permutation importance (test)",
-            "09_ice": "ICE and partial dependence of the top numeric column", "09_local_explanation": "Why the highest-scored customer is flagged",
+            "09_ice": "ICE and partial dependence of the top numeric column", "09_local_explanation": "Local explanation of one prediction (the highest score)",
             "09_residuals": "Residuals (test)"}
 
 FIGURE_RULES = [  # (start of the figure's file name, section); first match wins, the rest go to the appendix
@@ -270,13 +270,15 @@ def business_sentence(info) -> str:
     if "diff" in ci: txt += f", {_money(ci['diff'], cur)} more than today's rule (interval {_money(ci['diff_ci'][0])} to {_money(ci['diff_ci'][1], cur)})"
     return txt + "."
 
-# %% ../nbs/12_presenting_results.ipynb #f39f592a
+# %% ../nbs/12_presenting_results.ipynb #3883eb9c
 def section_evaluation(info) -> str:
     m = _metrics(info)
     if not m: return not_available("metrics.json", "09")
     parts = [f"<p>Measured once on the held-out test split ({_e(m.get('n_test'))} rows), after all choices were made on train and validation.</p>"]
     bs = business_sentence(info)
     parts.append(f"<p class='key'>{_e(bs)}</p>" if bs else "<p class='na'>No business impact: the specification has no costs.</p>")
+    t = {k: v for k, v in (m.get("test") or {}).items() if isinstance(v, dict)}
+    if t: parts.append(f"<h4>Test metrics (primary: {_e(m.get('metric'))})</h4>" + html_table(pd_frame(t), digits=4))
     f = metrics_figure(m)
     if f is not None: parts.append(figure_html(fig_data_uri(f), "test metrics with 95 % bootstrap intervals"))
     b = {k: v for k, v in (m.get("business") or {}).items() if isinstance(v, dict) and "profit" in v}
@@ -394,7 +396,9 @@ def build_report(run_dir, # the run folder
     (rd / "model_card.md").write_text(model_card(info), encoding="utf-8")
     return out
 
-# %% ../nbs/12_presenting_results.ipynb #e29b2f49
+# %% ../nbs/12_presenting_results.ipynb #e3320af2
+def _round(v, n=4): return round(v, n) if isinstance(v, float) else ("n/a" if v is None else v)
+
 def model_card(info: dict, # from `read_run`
               ) -> str:
     "The model card (markdown) of the run."
@@ -413,7 +417,7 @@ def model_card(info: dict, # from `read_run`
     L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {k} | {v['value']:.4f} | {v['low']:.4f} – {v['high']:.4f} |" for k, v in t.items() if isinstance(v, dict) and v.get("low") is not None] if t else [na("metrics.json")]
     th = m.get("threshold") or {}
     L += ["", f"- Decision threshold: {th.get('threshold', 'n/a')} ({th.get('rule', 'no threshold for this task')})", f"- {business_sentence(info) or 'Business impact: no costs in the specification.'}",
-          f"- Baseline: {(m.get('baseline') or {}).get('name', 'n/a')} = {(m.get('baseline') or {}).get('value', 'n/a')}", "",
+          f"- Baseline: {(m.get('baseline') or {}).get('name', 'n/a')} = {_round((m.get('baseline') or {}).get('value'))}", "",
           "## Fairness"] + ([f"- by {g}: " + ", ".join(f"{k} {v:.3f}" for k, v in gaps.items()) for g, gaps in (m.get("fairness") or {}).items()] or [na("fairness gaps (stage 09)")])
     L += ["", "## Decision", f"- {d.get('decision', na('decision.json')).upper() if d else na('decision.json')}"] + [f"- {r}" for r in d.get("reasons", [])]
     L += ["", "## Caveats and recommendations", "- Trained on one snapshot; monitor drift and realised outcomes, retrain when the bar is no longer met.",
