@@ -87,7 +87,7 @@ class RuleBaseline(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True; tags.input_tags.string = True
         return tags
 
-# %% ../nbs/07_model_selection.ipynb #1cb2c64f
+# %% ../nbs/07_model_selection.ipynb #d1f5b55a
 def _regressor(name, seed, n_trees, fast):
     from sklearn import dummy, ensemble, linear_model, neighbors, neural_network, svm, tree
     import xgboost as xgb
@@ -98,10 +98,10 @@ def _regressor(name, seed, n_trees, fast):
                 xgboost=lambda: xgb.XGBRegressor(n_estimators=n_trees, learning_rate=0.05, max_depth=4, subsample=0.8,
                                                  colsample_bytree=0.8, random_state=seed, n_jobs=1),
                 hist_gb=lambda: ensemble.HistGradientBoostingRegressor(max_iter=n_trees, learning_rate=0.05, random_state=seed),
-                mlp=lambda: neural_network.MLPRegressor((32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
+                mlp=lambda: neural_network.MLPRegressor(hidden_layer_sizes=(32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
                                                         random_state=seed))[name]()
 
-# %% ../nbs/07_model_selection.ipynb #179d7922
+# %% ../nbs/07_model_selection.ipynb #15748fb4
 def _classifier(name, seed, n_trees, fast):
     from sklearn import dummy, ensemble, linear_model, neighbors, neural_network, svm, tree
     import xgboost as xgb
@@ -114,7 +114,7 @@ def _classifier(name, seed, n_trees, fast):
                     n_estimators=n_trees, learning_rate=0.05, max_depth=3, subsample=0.8, colsample_bytree=0.8,
                     min_child_weight=5, random_state=seed, n_jobs=1)),
                 hist_gb=lambda: ensemble.HistGradientBoostingClassifier(max_iter=n_trees, learning_rate=0.05, random_state=seed),
-                mlp=lambda: neural_network.MLPClassifier((32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
+                mlp=lambda: neural_network.MLPClassifier(hidden_layer_sizes=(32,), alpha=1e-3, max_iter=200 if fast else 500, early_stopping=True,
                                                          random_state=seed))[name]()
 
 # %% ../nbs/07_model_selection.ipynb #ed3ead63

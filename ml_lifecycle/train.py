@@ -19,9 +19,9 @@ __all__ = ['TUNED', 'SEARCH_KINDS', 'SPACES', 'final_estimator', 'check_params',
            'ExperimentLog', 'experiment_log', 'evaluate_on', 'one_thread', 'early_stopping', 'imbalance_strategies',
            'compare_imbalance', 'check_space', 'run_search', 'ensemble_models', 'fit_final', 'load_trained']
 
-# %% ../nbs/08_training.ipynb #90daa98a
+# %% ../nbs/08_training.ipynb #e2f2c51e
 TUNED = dict(  # starting points per model; the search of this lesson refines them (run_dir/best_params.json)
-    xgboost=dict(n_estimators=1000, learning_rate=0.03, max_depth=3, min_child_weight=5, subsample=0.8, colsample_bytree=0.8),
+    xgboost=dict(n_estimators=1000, learning_rate=0.03, max_depth=2, min_child_weight=20, subsample=0.8, colsample_bytree=0.8),
     logistic=dict(C=0.5), linear=dict(alpha=1.0),
     random_forest=dict(n_estimators=400, min_samples_leaf=5),
     hist_gb=dict(max_iter=300, learning_rate=0.05, max_leaf_nodes=15))
@@ -265,7 +265,7 @@ def _optuna_search(p, pre, space, X, y, cv, sc, budget, seed):
     study.optimize(objective, n_trials=budget)
     return dict(best_score=study.best_value, best_params=study.best_params, n_fits=budget * cv.get_n_splits())
 
-# %% ../nbs/08_training.ipynb #87fcfa89
+# %% ../nbs/08_training.ipynb #1831ece9
 def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed):
     "Grid, random or successive-halving search with scikit-learn's searchers."
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
@@ -276,7 +276,7 @@ def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed):
         from sklearn.experimental import enable_halving_search_cv  # noqa: F401
         from sklearn.model_selection import HalvingRandomSearchCV
         s = HalvingRandomSearchCV(p, dists, n_candidates=2 * budget, factor=2, cv=cv, scoring=sc, random_state=seed,
-                                  min_resources=max(200, len(X) // 9), refit=False)
+                                  min_resources=min(max(100, len(X) // 9), len(X) // 2), refit=False)
     s.fit(X, y)
     return dict(best_score=s.best_score_, best_params={k[len(pre):]: v for k, v in s.best_params_.items()},
                 n_fits=int(len(s.cv_results_["params"]) * cv.get_n_splits()))
