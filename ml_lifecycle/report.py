@@ -332,7 +332,7 @@ def section_monitoring(info) -> str:
     if ot: parts.append("<h4>Online test plan</h4>" + html_table(ot))
     return "".join(parts) + _figs(info, "monitoring")
 
-# %% ../nbs/12_presenting_results.ipynb #105083fc
+# %% ../nbs/12_presenting_results.ipynb #c27008d1
 def section_summary(info) -> str:
     d, m, s = info["artefacts"].get("decision.json"), _metrics(info), _spec(info)
     if not d: return not_available("decision.json (the go / no-go of stage 09)", "09") + f"<p>{_e(s.get('question', ''))}</p>"
@@ -341,7 +341,7 @@ def section_summary(info) -> str:
     metric = f"{m.get('metric')} {pm['value']:.3f} (95 % interval {pm['low']:.3f}–{pm['high']:.3f})" if pm.get("low") is not None else ""
     return (f"<p class='decision {'go' if go else 'nogo'}'>Decision: {'GO' if go else 'NO-GO'}</p>"
             f"<p>{_e(s.get('question', ''))}</p><p class='key'>{_e(business_sentence(info))}</p>"
-            f"<p>Model quality on unseen customers: {_e(metric)}.</p>"
+            f"<p>Model quality on unseen data (test split): {_e(metric)}.</p>"
             "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in d.get("reasons", [])) + "</ul>")
 
 # %% ../nbs/12_presenting_results.ipynb #19462862
