@@ -93,7 +93,7 @@ def mlflow_available() -> bool:
     import importlib.util
     return importlib.util.find_spec("mlflow") is not None
 
-# %% ../nbs/08_training.ipynb #7a7eec1b
+# %% ../nbs/08_training.ipynb #d14272e1
 class ExperimentLog:
     "Every fit as one record (params, metrics, times, artefacts): in memory, in a JSON-lines file, and in MLflow when asked."
     def __init__(self, path=None, # a .jsonl file to append to; None = memory only (lesson mode)
@@ -114,7 +114,7 @@ class ExperimentLog:
 
     def frame(self) -> pd.DataFrame:
         "The records as a table: one row per fit, metrics and times as columns."
-        return pd.DataFrame([dict(name=r["name"], **r["metrics"], **{f"{k}": v for k, v in r["times"].items()}) for r in self.records])
+        return pd.DataFrame([{"name": r["name"], **r["metrics"], **r["times"]} for r in self.records])
 
 # %% ../nbs/08_training.ipynb #f69514ec
 def experiment_log(cfg, # run parameters: a file and MLflow only when cfg.run_dir is set
