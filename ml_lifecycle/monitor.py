@@ -21,7 +21,15 @@ __all__ = ['PSI_ALERT', 'JS_ALERT', 'ALPHA', 'ALERT_RULES', 'simulate_drift', 'b
            'registry_rollback', 'two_proportion_test', 'srm_check', 'peeking_simulation', 'drift_summary',
            'monitor_files', 'report_html']
 
-# %% ../nbs/11_monitoring.ipynb #f837cff1
+# %% ../nbs/11_monitoring.ipynb #b62184f1
+def _spread_columns(d, target, k=2):
+    "The `k` numeric columns (many distinct values) with the largest coefficient of variation."
+    import pandas as pd
+    num = [c for c in d.columns if c != target and pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c])
+           and 10 < d[c].nunique() < 0.9 * len(d) and not str(c).lower().endswith(("id", "_key"))]  # not ids
+    return sorted(num, key=lambda c: -float(d[c].std() / (abs(d[c].mean()) + 1e-9)))[:k]
+
+# %% ../nbs/11_monitoring.ipynb #b3a193b6
 def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
                    kind: str, # 'none', 'covariate', 'prior' or 'concept'
                    target: str, # the label column
@@ -31,26 +39,24 @@ def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
                   ):
     "Perturb a labelled table to imitate a production month when no generator exists: shift inputs, resample labels, or change the input-label link."
     import numpy as np, pandas as pd
+    if kind not in ("none", "covariate", "prior", "concept"): raise ValueError(f"kind={kind!r}: expected 'none', 'covariate', 'prior' or 'concept'")
     rng = np.random.default_rng(seed); d = df.sample(frac=1.0, replace=True, random_state=seed).reset_index(drop=True)
-    num = [c for c in d.columns if c != target and pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c]) and d[c].nunique() > 10]
-    cols = columns or sorted(num, key=lambda c: -float(d[c].std() / (abs(d[c].mean()) + 1e-9)))[:2]
+    cols = columns or _spread_columns(d, target)
     y, binary = d[target], d[target].nunique() == 2
     if kind == "covariate":
-        d = d.astype({c: "float64" for c in cols})
-        for c in cols: d[c] = d[c] + strength * d[c].std()  # one standard deviation per unit of strength
+        d = d.assign(**{c: (d[c] + strength * d[c].std()).round().astype(d[c].dtype) if d[c].dtype.kind in "iu" else d[c] + strength * d[c].std() for c in cols})
     elif kind == "prior" and binary:
         pos = y == sorted(y.unique().tolist(), key=lambda v: (y == v).mean())[0]
         w = np.where(pos, 1 + 2 * strength, 1.0); d = d.sample(len(d), replace=True, weights=w / w.sum(), random_state=seed).reset_index(drop=True)
     elif kind == "prior": d[target] = y + strength * y.std()
     elif kind == "concept":
         if binary:
-            flip = rng.random(len(d)) < 0.35 * strength; vals = y.unique()
+            flip, vals = rng.random(len(d)) < 0.35 * strength, y.unique()
             d.loc[flip, target] = np.where(y[flip] == vals[0], vals[1], vals[0])
         else: d[target] = y + strength * y.std() * (d[cols[0]] - d[cols[0]].mean()) / (d[cols[0]].std() + 1e-9)
-    elif kind != "none": raise ValueError(f"kind={kind!r}: expected 'none', 'covariate', 'prior' or 'concept'")
     return d
 
-# %% ../nbs/11_monitoring.ipynb #de0c42e3
+# %% ../nbs/11_monitoring.ipynb #13779363
 def _is_numeric(s) -> bool:
     import pandas as pd
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
@@ -72,7 +78,7 @@ def _category_bins(r, c, max_categories):
     rb, cb = rs.where(rs.isin(top), "<other>").to_numpy(), cs.where(cs.isin(top), "<other>").to_numpy()
     return rb, cb, np.array(sorted(set(rb) | set(cb)), dtype=object)
 
-# %% ../nbs/11_monitoring.ipynb #f19e2a78
+# %% ../nbs/11_monitoring.ipynb #777c3e56
 def binned_counts(reference, # reference values (Series)
                   current, # current values (Series)
                   bins: int = 10, # quantile bins of the reference (numeric columns)
@@ -86,7 +92,7 @@ def binned_counts(reference, # reference values (Series)
     cc = pd.Series(cb).value_counts().reindex(keys, fill_value=0).to_numpy(float)
     return rc, cc
 
-# %% ../nbs/11_monitoring.ipynb #c6e968b1
+# %% ../nbs/11_monitoring.ipynb #babe7117
 def psi(reference, # reference values
         current, # current values
         bins: int = 10, # quantile bins (numeric)
@@ -98,7 +104,7 @@ def psi(reference, # reference values
     p, q = np.clip(rc / rc.sum(), eps, None), np.clip(cc / cc.sum(), eps, None)
     return float(np.sum((q - p) * np.log(q / p)))
 
-# %% ../nbs/11_monitoring.ipynb #489905f2
+# %% ../nbs/11_monitoring.ipynb #65411ef4
 def _column_drift(r, c) -> dict:
     "PSI, Jensen-Shannon and a test (KS for numbers, chi-square for categories) for one column."
     import numpy as np
@@ -115,7 +121,7 @@ def _column_drift(r, c) -> dict:
     return dict(kind="numeric" if num else "categorical", psi=psi(r, c), js=float(jensenshannon(rc / rc.sum(), cc / cc.sum(), base=2)),
                 test="KS" if num else "chi2", statistic=float(stat), p_value=float(p))
 
-# %% ../nbs/11_monitoring.ipynb #90f7c8a7
+# %% ../nbs/11_monitoring.ipynb #9d11f2b4
 def feature_drift(reference, # reference table (e.g. the training split's features)
                   current, # current batch with the same columns
                   columns: list | None = None, # columns to test; None = all columns of `reference`
@@ -136,7 +142,7 @@ def feature_drift(reference, # reference table (e.g. the training split's featur
     out["drift"] = (out.psi >= psi_alert) | ((out.p_adjusted < alpha) & (out.js >= js_alert))
     return out.sort_values("psi", ascending=False).reset_index(drop=True)
 
-# %% ../nbs/11_monitoring.ipynb #06a1c0d8
+# %% ../nbs/11_monitoring.ipynb #6aa310f3
 def monitored_columns(X, # a features table
                       spec=None, # the ProblemSpec: its id, time and drop columns are left out
                       max_unique_share: float = 0.5, # text columns with more distinct values than this share are left out
@@ -153,20 +159,10 @@ def monitored_columns(X, # a features table
         keep.append(c)
     return keep
 
-# %% ../nbs/11_monitoring.ipynb #e2d3fee2
-def adversarial_validation(reference, # reference features
-                           current, # current features (same columns)
-                           columns: list | None = None, # columns to use; None = all shared columns
-                           seed: int = 0, # random seed
-                           max_rows: int = 3000, # rows sampled from each side
-                          ):
-    "Train a classifier to tell reference from current rows. Returns (cross-validated AUC, top features by permutation importance)."
+# %% ../nbs/11_monitoring.ipynb #c719bfdd
+def _adversarial_frame(reference, current, cols, seed, max_rows):
+    "Stack samples of both tables (label 1 = current); text as categories (at most 200), numbers as float."
     import numpy as np, pandas as pd
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.model_selection import cross_val_predict, train_test_split
-    from sklearn.inspection import permutation_importance
-    from sklearn.metrics import roc_auc_score
-    cols = list(columns or [c for c in reference.columns if c in current.columns])
     r = reference[cols].sample(min(len(reference), max_rows), random_state=seed)
     c = current[cols].sample(min(len(current), max_rows), random_state=seed)
     X = pd.concat([r, c], ignore_index=True); y = np.r_[np.zeros(len(r)), np.ones(len(c))]
@@ -175,6 +171,23 @@ def adversarial_validation(reference, # reference features
             s = X[k].astype(str); top = s.value_counts().index[:200]  # the model's limit: 255 categories
             X[k] = s.where(s.isin(top), "<other>").astype("category")
         else: X[k] = X[k].astype(float)
+    return X, y
+
+# %% ../nbs/11_monitoring.ipynb #a12722ef
+def adversarial_validation(reference, # reference features
+                           current, # current features (same columns)
+                           columns: list | None = None, # columns to use; None = all shared columns
+                           seed: int = 0, # random seed
+                           max_rows: int = 3000, # rows sampled from each side
+                          ):
+    "Train a classifier to tell reference from current rows. Returns (cross-validated AUC, top features by permutation importance)."
+    import pandas as pd
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import cross_val_predict, train_test_split
+    from sklearn.inspection import permutation_importance
+    from sklearn.metrics import roc_auc_score
+    cols = list(columns or [c for c in reference.columns if c in current.columns])
+    X, y = _adversarial_frame(reference, current, cols, seed, max_rows)
     from threadpoolctl import threadpool_limits
     clf = HistGradientBoostingClassifier(max_iter=60, categorical_features="from_dtype", random_state=seed)
     with threadpool_limits(1):  # small data: OpenMP threads cost more than they save, and fight under load
@@ -184,7 +197,7 @@ def adversarial_validation(reference, # reference features
     top = pd.DataFrame({"feature": cols, "importance": imp.importances_mean}).sort_values("importance", ascending=False)
     return float(roc_auc_score(y, p)), top.reset_index(drop=True)
 
-# %% ../nbs/11_monitoring.ipynb #f736b3f2
+# %% ../nbs/11_monitoring.ipynb #d5017749
 def batch_performance(y_true, # labels that arrived for the batch (0/1 for binary, values for regression)
                       scores, # the scores the service returned
                       task: str = "binary", # binary or regression
@@ -201,7 +214,7 @@ def batch_performance(y_true, # labels that arrived for the batch (0/1 for binar
     if 0 < y.sum() < len(y): out.update(average_precision=float(M.average_precision_score(y, s)), roc_auc=float(M.roc_auc_score(y, s)))
     return out
 
-# %% ../nbs/11_monitoring.ipynb #0f7b839f
+# %% ../nbs/11_monitoring.ipynb #61065b31
 def ops_metrics(log, # the prediction log (`serve.read_log`)
                 by: str | None = None, # a column to group by (e.g. 'model_version'); None = one row overall
                ):
@@ -215,7 +228,7 @@ def ops_metrics(log, # the prediction log (`serve.read_log`)
     if by is None: return one(log).to_frame().T
     return log.groupby(by).apply(one, include_groups=False).reset_index()
 
-# %% ../nbs/11_monitoring.ipynb #e4ec9c7e
+# %% ../nbs/11_monitoring.ipynb #0dd9cd38
 ALERT_RULES = dict(
     data_drift_share=0.10,  # share of monitored features flagged as drifted
     prediction_psi=PSI_ALERT,  # PSI of the score distribution vs reference scores
@@ -243,7 +256,7 @@ def should_retrain(alerts: list[str]) -> bool:
     "Retrain when the model's inputs or its performance moved (operational alerts page a human instead)."
     return any(a.split(" ")[0] in ("data_drift_share", "prediction_psi", "adversarial_auc", "calibration_z", "metric_drop") for a in alerts)
 
-# %% ../nbs/11_monitoring.ipynb #28225b47
+# %% ../nbs/11_monitoring.ipynb #e4f5cd3d
 class ModelRegistry:
     "A local model registry: a folder of immutable versions (v0001/, v0002/, ...) and an index.json with stages and history."
     def __init__(self, root: str | Path): # the registry folder (created when missing)
@@ -264,7 +277,7 @@ class ModelRegistry:
         import pandas as pd
         return pd.DataFrame(self._read()["versions"], columns=["version", "stage", "registered_at", "sha256", "note", "metrics", "file"])
 
-# %% ../nbs/11_monitoring.ipynb #012c5c9d
+# %% ../nbs/11_monitoring.ipynb #4dfe2294
 def _register(self: ModelRegistry, model_path: str | Path, note: str = "", metrics: dict | None = None) -> int:
     "Copy a saved model (and its `_meta.json`) into a new version folder; returns the version number."
     import shutil
@@ -284,7 +297,7 @@ def _now(): return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 ModelRegistry.register = _register
 
-# %% ../nbs/11_monitoring.ipynb #82e15e75
+# %% ../nbs/11_monitoring.ipynb #55e22b04
 def _promote(self: ModelRegistry, version: int, stage: str = "production") -> dict:
     "Give `version` the `stage`; the version that held it becomes 'archived'. Returns the index entry."
     idx = self._read()
@@ -313,13 +326,13 @@ def _rollback(self: ModelRegistry, stage: str = "production") -> dict:
 
 ModelRegistry.promote, ModelRegistry.current, ModelRegistry.rollback = _promote, _current, _rollback
 
-# %% ../nbs/11_monitoring.ipynb #e172fd88
+# %% ../nbs/11_monitoring.ipynb #3ea854e0
 def registry_list(root: str | Path): return ModelRegistry(root).list()
 def registry_register(root: str | Path, model_path: str | Path, note: str = "") -> int: return ModelRegistry(root).register(model_path, note)
 def registry_promote(root: str | Path, version: int, stage: str = "production") -> dict: return ModelRegistry(root).promote(version, stage)
 def registry_rollback(root: str | Path, stage: str = "production") -> dict: return ModelRegistry(root).rollback(stage)
 
-# %% ../nbs/11_monitoring.ipynb #ed4c828f
+# %% ../nbs/11_monitoring.ipynb #916ec4a4
 def two_proportion_test(x_a: int, n_a: int, # successes and size of arm A (control)
                         x_b: int, n_b: int, # successes and size of arm B (treatment)
                         alpha: float = 0.05, # two-sided level
@@ -333,7 +346,7 @@ def two_proportion_test(x_a: int, n_a: int, # successes and size of arm A (contr
     z = (pb - pa) / se0 if se0 else 0.0; zc = stats.norm.ppf(1 - alpha / 2)
     return dict(p_a=pa, p_b=pb, diff=pb - pa, ci_low=pb - pa - zc * se, ci_high=pb - pa + zc * se, z=z, p_value=float(2 * stats.norm.sf(abs(z))))
 
-# %% ../nbs/11_monitoring.ipynb #e54bbcf4
+# %% ../nbs/11_monitoring.ipynb #69122f76
 def srm_check(n_a: int, n_b: int, # observed units per arm
               share_b: float = 0.05, # planned share of arm B
               alpha: float = 0.001, # SRM tests use a strict level: a mismatch invalidates the experiment
@@ -344,7 +357,7 @@ def srm_check(n_a: int, n_b: int, # observed units per arm
     chi2, p = stats.chisquare([n_a, n_b], [n * (1 - share_b), n * share_b])
     return dict(observed_share_b=n_b / n, planned_share_b=share_b, chi2=float(chi2), p_value=float(p), mismatch=bool(p < alpha))
 
-# %% ../nbs/11_monitoring.ipynb #3153a6e6
+# %% ../nbs/11_monitoring.ipynb #4677cc17
 def peeking_simulation(n_sims: int = 500, # simulated A/A experiments (no true difference)
                        looks: int = 20, # interim analyses, equally spaced
                        n_per_look: int = 500, # new units per arm between looks
@@ -363,14 +376,14 @@ def peeking_simulation(n_sims: int = 500, # simulated A/A experiments (no true d
     return dict(fixed_horizon=float(sig[:, -1].mean()), peeking=float(sig.any(1).mean()),
                 by_looks=[float(sig[:, :k].any(1).mean()) for k in range(1, looks + 1)])
 
-# %% ../nbs/11_monitoring.ipynb #8ee942d2
+# %% ../nbs/11_monitoring.ipynb #35ea6125
 def _read_table(path):
     import pandas as pd
     p = Path(path)
     if not p.exists(): raise FileNotFoundError(f"{p} does not exist")
     return pd.read_parquet(p) if p.suffix in (".parquet", ".pq") else pd.read_csv(p)
 
-# %% ../nbs/11_monitoring.ipynb #fa422419
+# %% ../nbs/11_monitoring.ipynb #26fd1e05
 def drift_summary(ref, cur, # reference and current tables
                   target: str | None = None, # a label column in both, compared separately
                   seed: int = 0, # seed of the adversarial classifier
@@ -383,7 +396,7 @@ def drift_summary(ref, cur, # reference and current tables
     if target and target in ref and target in cur: summary["label_psi"] = psi(ref[target], cur[target])
     return fd, summary, top
 
-# %% ../nbs/11_monitoring.ipynb #1efa1394
+# %% ../nbs/11_monitoring.ipynb #856fe76a
 def monitor_files(reference: str | Path, # reference table (CSV or Parquet): the training data or a healthy period
                   current: str | Path, # current batch (same columns)
                   out_dir: str | Path, # where drift_report.json and drift_report.html are written (created)
@@ -406,7 +419,7 @@ def monitor_files(reference: str | Path, # reference table (CSV or Parquet): the
     (out / "drift_report.html").write_text(report_html(report, fd))
     return report, bool(alerts)
 
-# %% ../nbs/11_monitoring.ipynb #f71aa071
+# %% ../nbs/11_monitoring.ipynb #9a928056
 def report_html(report: dict, # from `monitor_files`
                 fd, # the feature_drift table
                ) -> str:
