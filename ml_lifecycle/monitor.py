@@ -121,13 +121,14 @@ def _column_drift(r, c) -> dict:
     return dict(kind="numeric" if num else "categorical", psi=psi(r, c), js=float(jensenshannon(rc / rc.sum(), cc / cc.sum(), base=2)),
                 test="KS" if num else "chi2", statistic=float(stat), p_value=float(p))
 
-# %% ../nbs/11_monitoring.ipynb #9d11f2b4
+# %% ../nbs/11_monitoring.ipynb #011088ae
 def feature_drift(reference, # reference table (e.g. the training split's features)
                   current, # current batch with the same columns
                   columns: list | None = None, # columns to test; None = all columns of `reference`
                   alpha: float = ALPHA, # family-wise error rate; each test uses alpha / number of tests (Bonferroni)
                   psi_alert: float = PSI_ALERT, # PSI at or above which a column has drifted
                   js_alert: float = JS_ALERT, # Jensen-Shannon distance that counts as material
+                  min_rows: int = 200, # below this many rows on either side, only the adjusted test decides
                  ):
     "One row per column: PSI, Jensen-Shannon, KS (numeric) or chi-square (categorical) p-value, Bonferroni-adjusted p, and a `drift` flag."
     import numpy as np, pandas as pd
@@ -139,7 +140,8 @@ def feature_drift(reference, # reference table (e.g. the training split's featur
         rows.append(dict(feature=col, **_column_drift(reference[col], current[col])))
     out = pd.DataFrame(rows)
     out["p_adjusted"] = np.minimum(out.p_value * len(out), 1.0)
-    out["drift"] = (out.psi >= psi_alert) | ((out.p_adjusted < alpha) & (out.js >= js_alert))
+    small = min(len(reference), len(current)) < min_rows  # PSI/JS of a few dozen rows are mostly noise: trust the test alone
+    out["drift"] = (out.p_adjusted < alpha) if small else (out.psi >= psi_alert) | ((out.p_adjusted < alpha) & (out.js >= js_alert))
     return out.sort_values("psi", ascending=False).reset_index(drop=True)
 
 # %% ../nbs/11_monitoring.ipynb #6aa310f3

@@ -238,7 +238,7 @@ def _drop_index(errors):
 def _reject_constant(c):
     raise ValueError(f"{c} is not a valid JSON number; send null for a missing value")
 
-# %% ../nbs/10_deployment.ipynb #a5a4cae1
+# %% ../nbs/10_deployment.ipynb #8dcf1f9c
 def parse_records(body: bytes, # the raw request body
                   Record, # the pydantic model from `request_model`
                  ) -> tuple[list[dict], bool]:
@@ -249,12 +249,15 @@ def parse_records(body: bytes, # the raw request body
     was_list = isinstance(obj, list)
     if not was_list and not isinstance(obj, dict): raise ValueError(f"expected a JSON object (one record) or a list of objects, got {type(obj).__name__}")
     if was_list and not obj: raise ValueError("empty list: send at least one record")
-    try: recs = TypeAdapter(list[Record]).validate_python(obj if was_list else [obj])
+    adapter = _ADAPTERS.get(Record) or _ADAPTERS.setdefault(Record, TypeAdapter(list[Record]))  # built once per model: costly
+    try: recs = adapter.validate_python(obj if was_list else [obj])
     except ValidationError as e:
         errs = _validation_errors(e)
         if not was_list: _drop_index(errs)
         raise _Invalid(errs) from None
     return [r.model_dump() for r in recs], was_list
+
+_ADAPTERS = {}
 
 class _Invalid(ValueError):
     def __init__(self, errors): super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors)); self.errors = errors
