@@ -34,7 +34,35 @@ def _add_run(sub):
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[], help="another notebook parameter")
     return r
 
-# %% ../nbs/93_cli.ipynb #4870bd8a
+# %% ../nbs/93_cli.ipynb #204fe04b
+def _add_ops(sub):
+    r = sub.add_parser("report", help="write a run's HTML report and model card", description="Write RUN_DIR/report.html (self-contained) and model_card.md.")
+    r.add_argument("run_dir", metavar="RUN_DIR", help="a run folder made by `ml-lifecycle run`")
+    s = sub.add_parser("serve", help="serve a saved model over HTTP", description="Serve a model saved by the series (POST /predict, GET /health, /metadata, /docs, try-it page at /).")
+    s.add_argument("--model", required=True, help="the .skops model (e.g. RUN_DIR/model.skops)")
+    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--log", help="SQLite prediction log (default: predictions.sqlite next to the model)")
+    s.add_argument("--force", action="store_true", help="serve even if the evaluation decided no-go")
+    p = sub.add_parser("predict", help="score a CSV file in chunks", description="Batch scoring: validates the columns first, never overwrites its input.")
+    p.add_argument("--model", required=True, help="the .skops model"); p.add_argument("--input", required=True, help="CSV to score")
+    p.add_argument("--output", required=True, help="CSV to write (must not exist unless --overwrite)")
+    p.add_argument("--chunk-size", type=int, default=50_000, help="rows per chunk (default 50000)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    m = sub.add_parser("monitor", help="drift report between two tables", description="Compare a current batch with a reference; exit code 3 when an alert fires.")
+    m.add_argument("--reference", required=True, help="reference table (CSV/Parquet), e.g. the training data")
+    m.add_argument("--current", required=True, help="current batch (CSV/Parquet)")
+    m.add_argument("--out", default="monitoring", help="folder for drift_report.html/json (default ./monitoring)")
+    m.add_argument("--target", help="label column, when the current batch has labels")
+    g = sub.add_parser("registry", help="the local model registry", description="List, register, promote or roll back model versions.")
+    g.add_argument("--root", default="registry", help="registry folder (default ./registry)")
+    gs = g.add_subparsers(dest="registry_command", metavar="ACTION", required=True)
+    gs.add_parser("list", help="list versions")
+    a = gs.add_parser("register", help="register a model file"); a.add_argument("model", help="the .skops model"); a.add_argument("--note", default="")
+    b = gs.add_parser("promote", help="promote a version"); b.add_argument("version", type=int); b.add_argument("--stage", default="production")
+    c = gs.add_parser("rollback", help="roll a stage back to its previous version"); c.add_argument("--stage", default="production")
+
+# %% ../nbs/93_cli.ipynb #cdb80b74
 def make_parser() -> argparse.ArgumentParser:
     "The `ml-lifecycle` argument parser."
     from ml_lifecycle import __version__
@@ -54,9 +82,10 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     g.add_argument("--out", default="churn-data", help="output folder; must be new, empty, or made by this command (default ./churn-data)")
     dsub.add_parser("check", help="regenerate the committed snapshot and compare", description="Regenerate data/churn and compare checksums.")
+    _add_ops(sub)
     return p
 
-# %% ../nbs/93_cli.ipynb #0811a3d1
+# %% ../nbs/93_cli.ipynb #aa7ca637
 def _cmd_run(a):
     from ml_lifecycle.runner import run_series
     params = {k: _literal(v) for k, v in a.param}
@@ -76,7 +105,7 @@ def _cmd_params(a):
         print(f"{name:<10} {p['type']:<6} default {p['default']:<6} {p['help']}")
     return 0
 
-# %% ../nbs/93_cli.ipynb #106b0fad
+# %% ../nbs/93_cli.ipynb #260baa7e
 def _cmd_data(a):
     from ml_lifecycle.datasets import make_churn, check_snapshot
     if a.data_command == "generate":
@@ -88,9 +117,41 @@ def _cmd_data(a):
     print("snapshot OK: regenerated identically")
     return 0
 
-COMMANDS = dict(run=_cmd_run, stages=_cmd_stages, params=_cmd_params, data=_cmd_data)
+def _cmd_report(a):
+    from ml_lifecycle.report import build_report
+    print(f"wrote {build_report(a.run_dir)}")
+    return 0
 
-# %% ../nbs/93_cli.ipynb #d3efb28a
+def _cmd_serve(a):
+    from ml_lifecycle.serve import run_server
+    run_server(a.model, host=a.host, port=a.port, log_path=a.log, force=a.force)
+    return 0
+
+def _cmd_predict(a):
+    from ml_lifecycle.serve import predict_file
+    print(predict_file(a.model, a.input, a.output, chunk_size=a.chunk_size, overwrite=a.overwrite))
+    return 0
+
+# %% ../nbs/93_cli.ipynb #2e10bfe9
+def _cmd_monitor(a):
+    from ml_lifecycle.monitor import monitor_files
+    report, alert = monitor_files(a.reference, a.current, a.out, target=a.target)
+    print(f"drift report in {a.out}: {'ALERT' if alert else 'no alert'}")
+    return 3 if alert else 0
+
+def _cmd_registry(a):
+    from ml_lifecycle import monitor as mon
+    c = a.registry_command
+    if c == "list": print(mon.registry_list(a.root).to_string())
+    elif c == "register": print(f"registered version {mon.registry_register(a.root, a.model, a.note)}")
+    elif c == "promote": print(mon.registry_promote(a.root, a.version, a.stage))
+    else: print(mon.registry_rollback(a.root, a.stage))
+    return 0
+
+COMMANDS = dict(run=_cmd_run, stages=_cmd_stages, params=_cmd_params, data=_cmd_data, report=_cmd_report,
+                serve=_cmd_serve, predict=_cmd_predict, monitor=_cmd_monitor, registry=_cmd_registry)
+
+# %% ../nbs/93_cli.ipynb #4dff03f9
 def main(argv: list[str] | None = None, # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `ml-lifecycle` command."
