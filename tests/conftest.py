@@ -19,3 +19,7 @@ def cli():
         return subprocess.run([str(exe), *map(str, args)], capture_output=True,
                               text=True, env=e, timeout=timeout, cwd=cwd)
     return run
+
+def pytest_collection_modifyitems(config, items):
+    "Start the long end-to-end runs first, so the workers (-n 2, work stealing) finish together."
+    items.sort(key=lambda it: 0 if "test_series" in it.nodeid or "08_training" in it.nodeid else 1)
