@@ -105,7 +105,7 @@ def _cmd_params(a):
         print(f"{name:<10} {p['type']:<6} default {p['default']:<6} {p['help']}")
     return 0
 
-# %% ../nbs/93_cli.ipynb #260baa7e
+# %% ../nbs/93_cli.ipynb #c57a9d6d
 def _cmd_data(a):
     from ml_lifecycle.datasets import make_churn, check_snapshot
     if a.data_command == "generate":
@@ -132,7 +132,7 @@ def _cmd_predict(a):
     print(predict_file(a.model, a.input, a.output, chunk_size=a.chunk_size, overwrite=a.overwrite))
     return 0
 
-# %% ../nbs/93_cli.ipynb #2e10bfe9
+# %% ../nbs/93_cli.ipynb #b78b0b11
 def _cmd_monitor(a):
     from ml_lifecycle.monitor import monitor_files
     report, alert = monitor_files(a.reference, a.current, a.out, target=a.target)
@@ -151,7 +151,7 @@ def _cmd_registry(a):
 COMMANDS = dict(run=_cmd_run, stages=_cmd_stages, params=_cmd_params, data=_cmd_data, report=_cmd_report,
                 serve=_cmd_serve, predict=_cmd_predict, monitor=_cmd_monitor, registry=_cmd_registry)
 
-# %% ../nbs/93_cli.ipynb #4dff03f9
+# %% ../nbs/93_cli.ipynb #e9a27a47
 def main(argv: list[str] | None = None, # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `ml-lifecycle` command."

@@ -69,7 +69,7 @@ def _has_section(p):
     except configparser.Error: return False
     return cp.has_section(SECTION)
 
-# %% ../nbs/91_config.ipynb #35882546
+# %% ../nbs/91_config.ipynb #19fbf7dc
 def find_settings(path: str | Path | None = None, # an explicit settings file; wins when given
                  ) -> Path:
     "The settings file in force: `path`, else ./settings.ini with an [ml-lifecycle] section, else the kit's."
@@ -82,7 +82,7 @@ def find_settings(path: str | Path | None = None, # an explicit settings file; w
     if local.exists() and _has_section(local): return local
     return kit_settings_path()
 
-# %% ../nbs/91_config.ipynb #ebe86c7c
+# %% ../nbs/91_config.ipynb #cf7f0048
 def read_settings(path: str | Path | None = None, # settings file; None = `find_settings()`
                   env: bool = True, # let ML_LIFECYCLE_<KEY> environment variables override the file
                  ) -> dict:
@@ -101,7 +101,7 @@ def read_settings(path: str | Path | None = None, # settings file; None = `find_
             if v not in (None, ""): raw[k] = v
     return {k: SETTINGS[k](k, v) for k, v in raw.items()}
 
-# %% ../nbs/91_config.ipynb #068fa404
+# %% ../nbs/91_config.ipynb #cea6560d
 @dataclass
 class RunParams:
     "The resolved parameters of one run (or one notebook executed on its own)."
@@ -120,7 +120,7 @@ class RunParams:
     def as_dict(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
-# %% ../nbs/91_config.ipynb #2a07ead6
+# %% ../nbs/91_config.ipynb #42f99e6d
 def resolve_params(data: str | None = None, # CSV path or built-in dataset name; None = settings `dataset`
                    target: str | None = None, # column to predict; None = settings `target`
                    task: str | None = None, # binary, multiclass, regression or auto; None = settings `task`
@@ -142,7 +142,7 @@ def resolve_params(data: str | None = None, # CSV path or built-in dataset name;
     if rd is not None: rd.mkdir(parents=True, exist_ok=True)
     return RunParams(**s, run_dir=rd, settings_path=find_settings(settings))
 
-# %% ../nbs/91_config.ipynb #3012a5f0
+# %% ../nbs/91_config.ipynb #1d75da95
 def infer_task(y, # the target column (pandas Series)
                max_classes: int = 20, # a numeric target with more distinct values than this is a regression
               ) -> str:
@@ -155,7 +155,7 @@ def infer_task(y, # the target column (pandas Series)
     if numeric and (n > max_classes or not (y == y.round()).all()): return "regression"
     return "multiclass"
 
-# %% ../nbs/91_config.ipynb #fa21d62a
+# %% ../nbs/91_config.ipynb #0dda87ce
 def check_target(df, # the modelling table
                  target: str, # name of the target column
                  task: str = "auto", # binary, multiclass, regression or auto
@@ -171,6 +171,12 @@ def check_target(df, # the modelling table
     y = df[target].dropna()
     if y.empty: raise ValueError(f"target column '{target}' in {source} is empty (all values missing)")
     if task == "auto": task = infer_task(y)
+    _check_classes(y, target, task, source)
+    return task
+
+# %% ../nbs/91_config.ipynb #f3d841cd
+def _check_classes(y, target, task, source):
+    import pandas as pd
     n = y.nunique()
     if task in ("binary", "multiclass") and n < 2:
         raise ValueError(f"target column '{target}' in {source} has a single class ({y.iloc[0]!r}); a classifier needs two or more")
@@ -182,9 +188,8 @@ def check_target(df, # the modelling table
         if len(rare): raise ValueError(f"target column '{target}' in {source}: class(es) {list(rare.index)[:5]} have a single row; each class needs at least 2 rows")
     if task == "regression" and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
         raise ValueError(f"target column '{target}' in {source} is not numeric (dtype {y.dtype}); task 'regression' needs numbers")
-    return task
 
-# %% ../nbs/91_config.ipynb #ba37f7fa
+# %% ../nbs/91_config.ipynb #e277fedf
 def write_settings(params: RunParams | dict, # resolved parameters (or a dict of settings keys)
                    path: str | Path, # where to write; an existing file is never overwritten
                   ) -> Path:

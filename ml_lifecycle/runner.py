@@ -98,7 +98,7 @@ def is_builtin(data: str) -> bool:
     except ImportError: BUILTIN_DATASETS = ("churn",)
     return str(data) in BUILTIN_DATASETS and not Path(str(data)).exists()
 
-# %% ../nbs/92_runner.ipynb #01bce269
+# %% ../nbs/92_runner.ipynb #c471bc3f
 def preflight(cfg: RunParams, # resolved run parameters
              ) -> RunParams:
     "Validate data, target and task before a run; returns `cfg` with `data` made absolute. Raises with a clear message."
@@ -109,7 +109,7 @@ def preflight(cfg: RunParams, # resolved run parameters
     cfg.data = str(p)
     return cfg
 
-# %% ../nbs/92_runner.ipynb #1f5b0dc4
+# %% ../nbs/92_runner.ipynb #1b1ad7d1
 def _slug(text): return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40] or "run"
 
 def new_run_dir(runs_dir: str | Path, # parent folder of all runs
@@ -124,7 +124,7 @@ def new_run_dir(runs_dir: str | Path, # parent folder of all runs
         except FileExistsError: continue
     raise RuntimeError(f"could not create a new run folder under {base}")
 
-# %% ../nbs/92_runner.ipynb #48a276d0
+# %% ../nbs/92_runner.ipynb #7a141cfa
 CORE_PACKAGES = ("ml-lifecycle", "pandas", "numpy", "scikit-learn", "xgboost", "imbalanced-learn", "papermill",
                  "nbdev", "seaborn", "matplotlib", "skops", "fastapi", "mlflow-skinny", "shap")
 
@@ -143,7 +143,7 @@ def _git_commit():
     try: return subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip() or None
     except Exception: return None
 
-# %% ../nbs/92_runner.ipynb #51e940ee
+# %% ../nbs/92_runner.ipynb #ed944535
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     "sha256 of a file, read in chunks."
     h = hashlib.sha256()
@@ -159,7 +159,7 @@ def input_hashes(data: str) -> dict:
         return {str(p.relative_to(d)): sha256_file(p) for p in sorted(d.rglob("*")) if p.is_file()}
     return {str(data): sha256_file(data)}
 
-# %% ../nbs/92_runner.ipynb #34a549c3
+# %% ../nbs/92_runner.ipynb #a1204c3e
 def _now(): return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 def write_manifest(run_dir: Path, manifest: dict) -> Path:
@@ -176,14 +176,14 @@ def read_manifest(run_dir: str | Path) -> dict:
     if not p.exists(): raise FileNotFoundError(f"{run_dir} is not a run folder: no manifest.json")
     return json.loads(p.read_text())
 
-# %% ../nbs/92_runner.ipynb #e539d65d
+# %% ../nbs/92_runner.ipynb #e2fb5bf1
 class StageFailed(RuntimeError):
     "A stage notebook raised; names the stage, the cell, the exception and the executed notebook to open."
     def __init__(self, stage, cell, ename, evalue, notebook):
         self.stage, self.cell, self.ename, self.evalue, self.notebook = stage, cell, ename, evalue, notebook
         super().__init__(f"stage {stage} failed at cell {cell}: {ename}: {evalue}\n  open {notebook} to see the cell and its traceback")
 
-# %% ../nbs/92_runner.ipynb #124c1b10
+# %% ../nbs/92_runner.ipynb #bbe23751
 def run_stage(stage: Stage, # the stage to execute
               params: dict, # parameters for its `parameters` cell
               run_dir: Path, # the run folder (the kernel's working folder)
@@ -200,7 +200,7 @@ def run_stage(stage: Stage, # the stage to execute
         raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
     return out
 
-# %% ../nbs/92_runner.ipynb #eb274e57
+# %% ../nbs/92_runner.ipynb #1a136d74
 PARAM_NAMES = ("data", "target", "task", "seed", "run_dir", "fast", "settings")
 
 def _stage_record(s: Stage):
@@ -225,7 +225,34 @@ def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra)
     write_manifest(rd, manifest)
     return rd, manifest
 
-# %% ../nbs/92_runner.ipynb #dd9c844f
+# %% ../nbs/92_runner.ipynb #a710777e
+def _resume_run(resume, all_stages, nb_dir):
+    rd = Path(resume).expanduser().resolve()
+    manifest = read_manifest(rd)
+    by_label = {s.label: s for s in all_stages}
+    missing = [r["stage"] for r in manifest["stages"] if r["stage"] not in by_label]
+    if missing: raise FileNotFoundError(f"--resume {rd}: stage notebook(s) {missing} no longer exist in {nb_dir or notebooks_dir()}")
+    first = next((i for i, r in enumerate(manifest["stages"]) if r["status"] != "ok"), None)
+    if first is not None: manifest["resumed"] = manifest.get("resumed", []) + [_now()]
+    return rd, manifest, [by_label[r["stage"]] for r in manifest["stages"]], first
+
+# %% ../nbs/92_runner.ipynb #91c6f771
+def _run_recorded(s, rec, manifest, rd, progress, log):
+    rec.update(status="running", start=_now(), duration_s=None, error=None)
+    write_manifest(rd, manifest)
+    t0 = time.perf_counter()
+    try: rec["output"] = str(run_stage(s, manifest["parameters"], rd, progress=progress))
+    except BaseException as e:
+        rec.update(status="failed", duration_s=round(time.perf_counter() - t0, 2),
+                   error=str(e) if isinstance(e, StageFailed) else f"{type(e).__name__}: {e}")
+        if isinstance(e, StageFailed): rec.update(cell=e.cell, output=str(e.notebook))
+        manifest["status"] = "failed"; write_manifest(rd, manifest)
+        raise
+    rec.update(status="ok", duration_s=round(time.perf_counter() - t0, 2))
+    write_manifest(rd, manifest)
+    log(f"  ✓ {s.label:<28} {rec['duration_s']:7.1f} s")
+
+# %% ../nbs/92_runner.ipynb #d2b73a50
 def run_series(data: str | None = None, # CSV path or built-in dataset; None = settings
                target: str | None = None, # target column; None = settings
                task: str | None = None, # task; None = settings (auto infers it)
@@ -251,41 +278,17 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
     clash = sorted(set(extra) & set(PARAM_NAMES))
     if clash: raise ValueError(f"-p {clash[0]}: use the --{clash[0].replace('_', '-')} option instead")
     if resume is not None:
-        rd = Path(resume).expanduser().resolve()
-        manifest = read_manifest(rd)
-        by_label = {s.label: s for s in all_stages}
-        missing = [r["stage"] for r in manifest["stages"] if r["stage"] not in by_label]
-        if missing: raise FileNotFoundError(f"--resume {rd}: stage notebook(s) {missing} no longer exist in {nb_dir or notebooks_dir()}")
-        chosen = [by_label[r["stage"]] for r in manifest["stages"]]
-        first = next((i for i, r in enumerate(manifest["stages"]) if r["status"] != "ok"), None)
+        rd, manifest, chosen, first = _resume_run(resume, all_stages, nb_dir)
         if first is None: log(f"run {rd} already finished; nothing to resume"); return rd
-        todo = list(range(first, len(chosen)))
-        params_ = manifest["parameters"]
-        manifest["resumed"] = manifest.get("resumed", []) + [_now()]
     else:
-        chosen = select_stages(all_stages, stages)
+        chosen, first = select_stages(all_stages, stages), 0
         rd, manifest = _start_run(data, target, task, seed, fast, settings, run_dir, chosen, extra)
-        todo, params_ = list(range(len(chosen))), manifest["parameters"]
     if progress is None: progress = sys.stderr.isatty()
     log(f"run folder: {rd}")
-    bar = tqdm(todo, desc="stages", unit="stage", disable=not progress, leave=True)
+    bar = tqdm(range(first, len(chosen)), desc="stages", unit="stage", disable=not progress, leave=True)
     for i in bar:
-        s, rec = chosen[i], manifest["stages"][i]
-        bar.set_postfix_str(s.label)
-        rec.update(status="running", start=_now(), duration_s=None, error=None)
-        write_manifest(rd, manifest)
-        t0 = time.perf_counter()
-        try:
-            rec["output"] = str(run_stage(s, params_, rd, progress=progress))
-        except BaseException as e:
-            rec.update(status="failed", duration_s=round(time.perf_counter() - t0, 2),
-                       error=str(e) if isinstance(e, StageFailed) else f"{type(e).__name__}: {e}")
-            if isinstance(e, StageFailed): rec.update(cell=e.cell, output=str(e.notebook))
-            manifest["status"] = "failed"; write_manifest(rd, manifest)
-            raise
-        rec.update(status="ok", duration_s=round(time.perf_counter() - t0, 2))
-        write_manifest(rd, manifest)
-        log(f"  ✓ {s.label:<28} {rec['duration_s']:7.1f} s")
+        bar.set_postfix_str(chosen[i].label)
+        _run_recorded(chosen[i], manifest["stages"][i], manifest, rd, progress, log)
     manifest.update(status="ok", finished=_now())
     write_manifest(rd, manifest)
     return rd
