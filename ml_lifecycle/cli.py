@@ -75,13 +75,16 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--notebooks", help="folder of stage notebooks (default: the kit's)")
     q = sub.add_parser("params", help="list the notebooks' parameters", description="List the parameters the stage notebooks accept.")
     q.add_argument("--notebooks", help="folder of stage notebooks (default: the kit's)")
-    d = sub.add_parser("data", help="the built-in churn dataset", description="Generate or check the built-in churn dataset.")
+    d = sub.add_parser("data", help="the generated datasets", description="List, generate or check the generated datasets (churn and the task datasets).")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    g = dsub.add_parser("generate", help="write the churn dataset to a folder", description="Write the churn dataset (deterministic for a seed).")
-    g.add_argument("--n-customers", type=int, default=10_000, help="number of customers (default 10000)")
+    dsub.add_parser("list", help="list the datasets", description="List the generated datasets: name, target, task, description.")
+    g = dsub.add_parser("generate", help="write a dataset to a folder", description="Write a generated dataset (deterministic for a seed).")
+    g.add_argument("--dataset", default="churn", help="which dataset: churn, spend, listings, term_deposit or demand (default churn)")
+    g.add_argument("--n", "--n-customers", dest="n", type=int, default=None, help="rows (customers for churn); default: the dataset's own size")
     g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    g.add_argument("--out", default="churn-data", help="output folder; must be new, empty, or made by this command (default ./churn-data)")
-    dsub.add_parser("check", help="regenerate the committed snapshot and compare", description="Regenerate data/churn and compare checksums.")
+    g.add_argument("--out", default=None, help="output folder; must be new, empty, or made by this command (default ./<dataset>-data)")
+    c = dsub.add_parser("check", help="regenerate the committed snapshots and compare", description="Regenerate data/<name> and compare contents.")
+    c.add_argument("--dataset", default=None, help="one dataset name; default: all of them")
     _add_ops(sub)
     return p
 
@@ -106,16 +109,37 @@ def _cmd_params(a):
     return 0
 
 # %% ../nbs/93_cli.ipynb #c57a9d6d
+def _dataset_names():
+    from ml_lifecycle.datasets import BUILTIN_DATASETS
+    from ml_lifecycle.task_datasets import TASK_DATASETS
+    return {**{k: dict(target="churned", task="binary", **v) for k, v in BUILTIN_DATASETS.items()}, **TASK_DATASETS}
+
 def _cmd_data(a):
-    from ml_lifecycle.datasets import make_churn, check_snapshot
+    names = _dataset_names()
+    if a.data_command == "list":
+        for k, v in names.items(): print(f"{k:<13} target {v['target']:<19} {v['task']:<12} {v['description']}")
+        return 0
+    if a.dataset is not None and a.dataset not in names: raise ValueError(f"--dataset {a.dataset!r}: expected one of {', '.join(names)}")
     if a.data_command == "generate":
-        out = make_churn(n_customers=a.n_customers, seed=a.seed, out=a.out)
+        out = a.out or f"{a.dataset}-data"
+        if a.dataset == "churn":
+            from ml_lifecycle.datasets import make_churn
+            out = make_churn(n_customers=a.n or names["churn"]["n_customers"], seed=a.seed, out=out)
+        else:
+            import ml_lifecycle.task_datasets as td
+            out = getattr(td, f"make_{a.dataset}")(a.n or names[a.dataset]["n"], a.seed, out=out)
         print(f"wrote {out}")
         return 0
-    diff = check_snapshot()
-    if diff: print("snapshot differs from a fresh generation: " + ", ".join(diff), file=sys.stderr); return 1
-    print("snapshot OK: regenerated identically")
-    return 0
+    todo = [a.dataset] if a.dataset else list(names)
+    diffs = {}
+    if "churn" in todo:
+        from ml_lifecycle.datasets import check_snapshot
+        diffs["churn"] = check_snapshot()
+    if [n for n in todo if n != "churn"]:
+        from ml_lifecycle.task_datasets import check_task_snapshots
+        diffs.update(check_task_snapshots([n for n in todo if n != "churn"]))
+    for k, d in diffs.items(): print(f"{k:<13} " + ("OK: regenerated identically" if not d else "DIFFERS: " + ", ".join(d)), file=sys.stderr if d else sys.stdout)
+    return 1 if any(diffs.values()) else 0
 
 def _cmd_report(a):
     from ml_lifecycle.report import build_report

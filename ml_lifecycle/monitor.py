@@ -42,7 +42,8 @@ def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
     if kind not in ("none", "covariate", "prior", "concept"): raise ValueError(f"kind={kind!r}: expected 'none', 'covariate', 'prior' or 'concept'")
     rng = np.random.default_rng(seed); d = df.sample(frac=1.0, replace=True, random_state=seed).reset_index(drop=True)
     cols = columns or _spread_columns(d, target)
-    y, binary = d[target], d[target].nunique() == 2
+    y = d[target]
+    binary = y.nunique() == 2 or not pd.api.types.is_numeric_dtype(y)  # classes (two or more): resample or relabel
     if kind == "covariate":
         d = d.assign(**{c: (d[c] + strength * d[c].std()).round().astype(d[c].dtype) if d[c].dtype.kind in "iu" else d[c] + strength * d[c].std() for c in cols})
     elif kind == "prior" and binary:
@@ -51,8 +52,10 @@ def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
     elif kind == "prior": d[target] = y + strength * y.std()
     elif kind == "concept":
         if binary:
-            flip, vals = rng.random(len(d)) < 0.35 * strength, y.unique()
-            d.loc[flip, target] = np.where(y[flip] == vals[0], vals[1], vals[0])
+            flip, vals = rng.random(len(d)) < 0.35 * strength, np.asarray(y.unique())
+            code = pd.Series(np.arange(len(vals)), index=vals)[y].to_numpy()  # each label's position in vals
+            other = (code + rng.integers(1, len(vals), len(d))) % len(vals)    # a different class (the other one, if two)
+            d.loc[flip, target] = vals[other[flip]]
         else: d[target] = y + strength * y.std() * (d[cols[0]] - d[cols[0]].mean()) / (d[cols[0]].std() + 1e-9)
     return d
 
@@ -200,13 +203,22 @@ def adversarial_validation(reference, # reference features
     return float(roc_auc_score(y, p)), top.reset_index(drop=True)
 
 # %% ../nbs/11_monitoring.ipynb #d5017749
-def batch_performance(y_true, # labels that arrived for the batch (0/1 for binary, values for regression)
-                      scores, # the scores the service returned
-                      task: str = "binary", # binary or regression
+def batch_performance(y_true, # labels that arrived for the batch (0/1 for binary, values for regression, classes for multiclass)
+                      scores, # the scores the service returned (multiclass: the top class's probability)
+                      task: str = "binary", # binary, multiclass or regression
+                      labels=None, # multiclass: the classes the service predicted
                      ) -> dict:
-    "Metrics of one scored batch once its labels are in: AP/AUC and observed vs predicted rate (binary), RMSE/MAE and bias (regression)."
+    "Metrics of one scored batch once its labels are in: AP/AUC and observed vs predicted rate (binary), accuracy, macro F1 and confidence vs accuracy (multiclass), RMSE/MAE and bias (regression)."
     import numpy as np
     from sklearn import metrics as M
+    if task == "multiclass":
+        if labels is None: raise ValueError("batch_performance: a multiclass batch needs `labels`, the classes the service predicted")
+        yt, yp, s = np.asarray(y_true).astype(str), np.asarray(labels).astype(str), np.asarray(scores, float)
+        acc = float((yt == yp).mean())
+        out = dict(n=len(yt), accuracy=acc, f1_macro=float(M.f1_score(yt, yp, average="macro")), mean_score=float(s.mean()))
+        out["calibration_gap"] = out["mean_score"] - acc  # a calibrated model is right as often as it is confident
+        out["calibration_z"] = out["calibration_gap"] / max(np.sqrt(acc * (1 - acc) / max(len(yt), 1)), 1e-9)
+        return out
     y, s = np.asarray(y_true, float), np.asarray(scores, float)
     if task == "regression":
         return dict(n=len(y), rmse=float(np.sqrt(np.mean((y - s) ** 2))), mae=float(np.mean(np.abs(y - s))), bias=float(np.mean(s - y)))

@@ -14,8 +14,8 @@ from .config import resolve_params, write_settings, check_target, RunParams
 
 # %% auto #0
 __all__ = ['STAGE_RE', 'CORE_PACKAGES', 'PARAM_NAMES', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages',
-           'notebook_params', 'read_user_table', 'is_builtin', 'preflight', 'new_run_dir', 'sha256_file',
-           'input_hashes', 'write_manifest', 'read_manifest', 'StageFailed', 'run_stage', 'run_series']
+           'notebook_params', 'read_user_table', 'is_builtin', 'preflight', 'task_dataset_args', 'new_run_dir',
+           'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest', 'StageFailed', 'run_stage', 'run_series']
 
 # %% ../nbs/92_runner.ipynb #971aeca3
 STAGE_RE = re.compile(r"^(\d\d)_(\w+)\.ipynb$")
@@ -108,6 +108,19 @@ def preflight(cfg: RunParams, # resolved run parameters
     cfg.task = check_target(df, cfg.target, cfg.task, source=f"data file {p}")
     cfg.data = str(p)
     return cfg
+
+# %% ../nbs/92_runner.ipynb #45fb5dff
+def task_dataset_args(data: str | None, # what --data says: a file, a built-in name, or a task dataset name
+                      target: str | None, # what --target says (None = the dataset's own target)
+                      task: str | None, # what --task says (None = the dataset's own task)
+                     ) -> tuple:
+    "Resolve a task dataset name (`spend`, `listings`, `term_deposit`) to (its CSV path, target, task); anything else passes through."
+    from ml_lifecycle.task_datasets import TASK_DATASETS, task_data_dir
+    if data is None or str(data) not in TASK_DATASETS or Path(str(data)).exists(): return data, target, task
+    d = TASK_DATASETS[str(data)]
+    if d["task"] not in ("binary", "multiclass", "regression"):
+        raise ValueError(f"--data {data}: a {d['task']} dataset; the series needs independent rows (see nbs/topics/time_series.ipynb)")
+    return str(task_data_dir(str(data)) / f"{data}.csv"), target or d["target"], task or d["task"]
 
 # %% ../nbs/92_runner.ipynb #1b1ad7d1
 def _slug(text): return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:40] or "run"
@@ -207,6 +220,7 @@ def _stage_record(s: Stage):
     return dict(stage=s.label, notebook=str(s.path), status="pending", start=None, duration_s=None, output=None)
 
 def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra):
+    data, target, task = task_dataset_args(data, target, task)
     cfg = preflight(resolve_params(data=data, target=target, task=task, seed=seed, fast=fast, settings=settings))
     if run_dir is None:
         rd = new_run_dir(cfg.runs_dir, f"{Path(str(cfg.data)).stem}-{cfg.target}")

@@ -383,6 +383,7 @@ def fit_final(cfg, # run parameters (seed, fast, run_dir)
     X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec)
     make_cv(spec, y, 2, cfg.seed)  # clear errors for a single class or a class with too few rows
     params = _final_params(cfg, name, params)
+    if name == "svm" and spec.task != "regression": params = {**params, "probability": True}  # lessons 09-11 need probabilities (Platt scaling)
     t0 = time.perf_counter(); pipe = _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg); fit_s = time.perf_counter() - t0
     valid, classes = evaluate_on(pipe, Xv, yv, spec), ([_plain(c) for c in pipe.classes_] if spec.task != "regression" else None)
     meta = dict(task=spec.task, target=spec.target, positive_label=_plain(spec.positive_label), classes=classes,

@@ -31,6 +31,18 @@ def test_series_on_builtin_data(cli, tmp_path):
     assert m["inputs"] and all(len(h) == 64 for h in m["inputs"].values())
 
 @pytest.mark.skipif(not STAGES, reason="no stage notebooks yet")
+def test_series_on_multiclass_text(cli, tmp_path):
+    "The listings task dataset by name: its own target (category, 7 classes) and task come with it."
+    r = cli("run", "--fast", "--data", "listings", "--run-dir", tmp_path / "run", timeout=1500)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    m = check_run(tmp_path / "run", "multiclass")
+    assert m["parameters"]["target"] == "category"
+    meta = json.loads((tmp_path / "run" / "model_meta.json").read_text())
+    assert len(meta["classes"]) >= 3
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"]["f1_macro"]["value"] > metrics["baseline"]["value"]  # beats the most-frequent-class guess
+
+@pytest.mark.skipif(not STAGES, reason="no stage notebooks yet")
 @pytest.mark.parametrize("csv,target,task", [("loans.csv", "default", "binary"), ("houses.csv", "price", "regression")])
 def test_series_on_a_user_csv(cli, tmp_path, csv, target, task):
     r = cli("run", "--fast", "--data", FIXTURES / csv, "--target", target, "--run-dir", tmp_path / "run", timeout=1500)

@@ -93,3 +93,24 @@ def test_foreign_files_are_refused(tmp_path):
         td.make_demand(100, out=other)
     with pytest.raises(ValueError, match="name="):
         td.task_data_dir("nope")
+
+def test_data_cli_lists_generates_and_checks(cli, tmp_path):
+    r = cli("data", "list")
+    assert r.returncode == 0 and all(n in r.stdout for n in ["churn", *td.TASK_DATASETS])
+    r = cli("data", "generate", "--dataset", "listings", "--n", "120", "--seed", "5", "--out", tmp_path / "lst")
+    assert r.returncode == 0, r.stderr
+    direct = td.make_listings(120, seed=5, out=tmp_path / "direct")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "lst" / "listings.csv"), pd.read_csv(direct / "listings.csv"))
+    r = cli("data", "check", "--dataset", "spend")
+    assert r.returncode == 0 and "spend" in r.stdout and "OK" in r.stdout
+
+def test_data_cli_bad_input(cli, tmp_path):
+    r = cli("data", "generate", "--dataset", "weather", "--out", tmp_path / "w")
+    assert r.returncode == 2 and "'weather'" in r.stderr and "listings" in r.stderr
+    (tmp_path / "mine").mkdir(); (tmp_path / "mine" / "notes.txt").write_text("my own file")
+    r = cli("data", "generate", "--dataset", "spend", "--n", "50", "--out", tmp_path / "mine")
+    assert r.returncode == 2 and (tmp_path / "mine" / "notes.txt").read_text() == "my own file"  # never overwrites
+
+def test_run_refuses_the_time_series_dataset(cli, tmp_path):
+    r = cli("run", "--data", "demand", "--run-dir", tmp_path / "r")
+    assert r.returncode == 2 and "time_series" in r.stderr and not (tmp_path / "r").exists()
