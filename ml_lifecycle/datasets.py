@@ -594,14 +594,33 @@ def default_data_dir(name:str='churn') -> Path: # folder of the built-in dataset
 # %% ../nbs/90_datasets.ipynb #e367ae69
 def check_snapshot(path=None # dataset folder with params.json; None = the built-in churn snapshot
                   ) -> list: # files that differ or are missing on either side (empty = identical)
-    "Regenerate a generated dataset from its params.json and list the files whose bytes differ."
+    "Regenerate a generated dataset from its params.json and list the files whose content differs (`_same_content`)."
     path = Path(path) if path is not None else default_data_dir()
     if not (path / 'params.json').exists(): raise ValueError(f"path={str(path)!r} has no params.json; expected a folder made by make_churn")
     p = json.loads((path / 'params.json').read_text())
     with tempfile.TemporaryDirectory() as tmp:
         new = make_churn(p['n_customers'], p['seed'], out=Path(tmp) / 'd', drift=p['drift'], month=p['month'], chunk_size=p['chunk_size'])
         files = [f for f in FILES if (path / f).exists() or (new / f).exists()]
-        return [f for f in files if not ((path / f).exists() and (new / f).exists() and _sha(path / f) == _sha(new / f))]
+        return [f for f in files if not ((path / f).exists() and (new / f).exists() and _same_content(path / f, new / f))]
+
+def _sqlite_tables(p:Path) -> dict:
+    "Every table of a SQLite file as a DataFrame."
+    import sqlite3
+    from contextlib import closing
+    with closing(sqlite3.connect(p)) as c:
+        names = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        return {n: pd.read_sql(f'SELECT * FROM "{n}"', c) for n in names}
+
+def _same_content(a:Path, b:Path) -> bool:
+    "Same bytes; or, for Parquet and SQLite (whose bytes depend on the pyarrow / SQLite version), the same tables."
+    if _sha(a) == _sha(b): return True
+    if a.suffix not in ('.parquet', '.sqlite'): return False
+    ta, tb = (_sqlite_tables(a), _sqlite_tables(b)) if a.suffix == '.sqlite' else ({'t': pd.read_parquet(a)}, {'t': pd.read_parquet(b)})
+    if ta.keys() != tb.keys(): return False
+    try:
+        for k in ta: pd.testing.assert_frame_equal(ta[k], tb[k])
+    except AssertionError: return False
+    return True
 
 # %% ../nbs/90_datasets.ipynb #cef668c0
 def load_truth(path=None) -> pd.DataFrame: # the ground-truth table (not a learner table!)

@@ -160,3 +160,16 @@ def test_never_overwrites_foreign_files(tmp_path):
     assert (out / "mine.txt").read_text() == "keep"  # ... but foreign files survive
     assert json.loads((out / "params.json").read_text())["n_customers"] == 200
     with pytest.raises(ValueError, match="file"): ds.make_churn(100, out=tmp_path / "notes.txt")
+
+def test_snapshot_check_compares_content_not_library_bytes(tmp_path):
+    "Parquet and SQLite bytes depend on the pyarrow/SQLite version; the check compares their tables, and still sees a changed value."
+    import shutil, sqlite3
+    from ml_lifecycle.datasets import _same_content, default_data_dir
+    d = default_data_dir()
+    pd.read_parquet(d / "usage.parquet").to_parquet(tmp_path / "gz.parquet", compression="gzip")  # other bytes, same table
+    assert _same_content(d / "usage.parquet", tmp_path / "gz.parquet")
+    x = pd.read_parquet(d / "usage.parquet"); x.iloc[0, 1] = x.iloc[1, 1]; x.to_parquet(tmp_path / "changed.parquet")
+    assert not _same_content(d / "usage.parquet", tmp_path / "changed.parquet")
+    shutil.copy(d / "billing.sqlite", tmp_path / "b.sqlite")
+    with sqlite3.connect(tmp_path / "b.sqlite") as c: c.execute("UPDATE invoices SET amount = amount + 1 WHERE rowid = 1")
+    assert not _same_content(d / "billing.sqlite", tmp_path / "b.sqlite")
