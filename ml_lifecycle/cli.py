@@ -108,12 +108,34 @@ def _cmd_params(a):
         print(f"{name:<10} {p['type']:<6} default {p['default']:<6} {p['help']}")
     return 0
 
-# %% ../nbs/93_cli.ipynb #c57a9d6d
-def _dataset_names():
+# %% ../nbs/93_cli.ipynb #cd6ca0fe
+def _dataset_names() -> dict:
+    "Every generated dataset: name -> target, task, description and default size."
     from ml_lifecycle.datasets import BUILTIN_DATASETS
     from ml_lifecycle.task_datasets import TASK_DATASETS
     return {**{k: dict(target="churned", task="binary", **v) for k, v in BUILTIN_DATASETS.items()}, **TASK_DATASETS}
 
+def _generate_dataset(name, n, seed, out):
+    "Write dataset `name` (n rows/customers, None = its default size) into folder `out`."
+    spec = _dataset_names()[name]
+    if name == "churn":
+        from ml_lifecycle.datasets import make_churn
+        return make_churn(n_customers=n or spec["n_customers"], seed=seed, out=out)
+    import ml_lifecycle.task_datasets as td
+    return getattr(td, f"make_{name}")(n or spec["n"], seed, out=out)
+
+def _check_datasets(names) -> dict:
+    "name -> files whose content differs from a fresh generation (empty = identical)."
+    diffs = {}
+    if "churn" in names:
+        from ml_lifecycle.datasets import check_snapshot
+        diffs["churn"] = check_snapshot()
+    if [n for n in names if n != "churn"]:
+        from ml_lifecycle.task_datasets import check_task_snapshots
+        diffs.update(check_task_snapshots([n for n in names if n != "churn"]))
+    return diffs
+
+# %% ../nbs/93_cli.ipynb #ef61f4bb
 def _cmd_data(a):
     names = _dataset_names()
     if a.data_command == "list":
@@ -121,26 +143,13 @@ def _cmd_data(a):
         return 0
     if a.dataset is not None and a.dataset not in names: raise ValueError(f"--dataset {a.dataset!r}: expected one of {', '.join(names)}")
     if a.data_command == "generate":
-        out = a.out or f"{a.dataset}-data"
-        if a.dataset == "churn":
-            from ml_lifecycle.datasets import make_churn
-            out = make_churn(n_customers=a.n or names["churn"]["n_customers"], seed=a.seed, out=out)
-        else:
-            import ml_lifecycle.task_datasets as td
-            out = getattr(td, f"make_{a.dataset}")(a.n or names[a.dataset]["n"], a.seed, out=out)
-        print(f"wrote {out}")
+        print(f"wrote {_generate_dataset(a.dataset, a.n, a.seed, a.out or f'{a.dataset}-data')}")
         return 0
-    todo = [a.dataset] if a.dataset else list(names)
-    diffs = {}
-    if "churn" in todo:
-        from ml_lifecycle.datasets import check_snapshot
-        diffs["churn"] = check_snapshot()
-    if [n for n in todo if n != "churn"]:
-        from ml_lifecycle.task_datasets import check_task_snapshots
-        diffs.update(check_task_snapshots([n for n in todo if n != "churn"]))
+    diffs = _check_datasets([a.dataset] if a.dataset else list(names))
     for k, d in diffs.items(): print(f"{k:<13} " + ("OK: regenerated identically" if not d else "DIFFERS: " + ", ".join(d)), file=sys.stderr if d else sys.stdout)
     return 1 if any(diffs.values()) else 0
 
+# %% ../nbs/93_cli.ipynb #15c8bd04
 def _cmd_report(a):
     from ml_lifecycle.report import build_report
     print(f"wrote {build_report(a.run_dir)}")

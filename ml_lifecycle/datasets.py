@@ -603,6 +603,7 @@ def check_snapshot(path=None # dataset folder with params.json; None = the built
         files = [f for f in FILES if (path / f).exists() or (new / f).exists()]
         return [f for f in files if not ((path / f).exists() and (new / f).exists() and _same_content(path / f, new / f))]
 
+# %% ../nbs/90_datasets.ipynb #1bab9a6f
 def _sqlite_tables(p:Path) -> dict:
     "Every table of a SQLite file as a DataFrame."
     import sqlite3

@@ -29,6 +29,15 @@ def _spread_columns(d, target, k=2):
            and 10 < d[c].nunique() < 0.9 * len(d) and not str(c).lower().endswith(("id", "_key"))]  # not ids
     return sorted(num, key=lambda c: -float(d[c].std() / (abs(d[c].mean()) + 1e-9)))[:k]
 
+def _relabel(y, share, rng):
+    "Move a random `share` of the labels to a different class (the other one, when there are two)."
+    import numpy as np, pandas as pd
+    vals = np.asarray(y.unique())
+    if len(vals) < 2: return y
+    code = pd.Series(np.arange(len(vals)), index=vals)[y].to_numpy()  # each label's position in vals
+    flip, other = rng.random(len(y)) < share, (code + rng.integers(1, len(vals), len(y))) % len(vals)
+    return pd.Series(np.where(flip, vals[other], y.to_numpy()), index=y.index)
+
 # %% ../nbs/11_monitoring.ipynb #b3a193b6
 def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
                    kind: str, # 'none', 'covariate', 'prior' or 'concept'
@@ -52,10 +61,7 @@ def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
     elif kind == "prior": d[target] = y + strength * y.std()
     elif kind == "concept":
         if binary:
-            flip, vals = rng.random(len(d)) < 0.35 * strength, np.asarray(y.unique())
-            code = pd.Series(np.arange(len(vals)), index=vals)[y].to_numpy()  # each label's position in vals
-            other = (code + rng.integers(1, len(vals), len(d))) % len(vals)    # a different class (the other one, if two)
-            d.loc[flip, target] = vals[other[flip]]
+            d[target] = _relabel(y, 0.35 * strength, rng)
         else: d[target] = y + strength * y.std() * (d[cols[0]] - d[cols[0]].mean()) / (d[cols[0]].std() + 1e-9)
     return d
 

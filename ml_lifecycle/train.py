@@ -357,7 +357,8 @@ def _inputs(cfg, spec, splits):
     return spec, (splits if splits is not None else load_splits(cfg, spec))
 
 def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg):
-    "Fit the final pipeline; for XGBoost the front is fitted once, early stopping sets `params['n_estimators']`."
+    "Fit the final pipeline; for XGBoost the front is fitted once, early stopping sets `params['n_estimators']`; an SVM classifier gets `params['probability'] = True`."
+    if name == "svm" and spec.task != "regression": params["probability"] = True  # lessons 09-11 need probabilities (Platt scaling)
     pipe = build_model(spec, X, name, params, cfg)
     with one_thread():
         if name != "xgboost": return _skops_safe(pipe.fit(X, y))
@@ -383,7 +384,6 @@ def fit_final(cfg, # run parameters (seed, fast, run_dir)
     X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec)
     make_cv(spec, y, 2, cfg.seed)  # clear errors for a single class or a class with too few rows
     params = _final_params(cfg, name, params)
-    if name == "svm" and spec.task != "regression": params = {**params, "probability": True}  # lessons 09-11 need probabilities (Platt scaling)
     t0 = time.perf_counter(); pipe = _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg); fit_s = time.perf_counter() - t0
     valid, classes = evaluate_on(pipe, Xv, yv, spec), ([_plain(c) for c in pipe.classes_] if spec.task != "regression" else None)
     meta = dict(task=spec.task, target=spec.target, positive_label=_plain(spec.positive_label), classes=classes,
