@@ -254,6 +254,16 @@ class TenureFeatures(AddFeatures):
         ref_date = ref.max() if ref.notna().any() else pd.Timestamp.now().normalize()
         self.reference_date_ = np.datetime64(ref_date.as_unit("ns"))  # numpy, not pd.Timestamp: skops can save it
     def _new(self, X):
+        cols = [self.reference, *self.dates_] if self.reference in X.columns else list(self.dates_)
+        if all(X[c].dtype.kind == "M" for c in cols):  # numpy datetimes (no time zone): whole days with numpy, as .dt.days floors them
+            ref = X[self.reference].to_numpy().astype("datetime64[ns]") if self.reference in X.columns else np.full(len(X), np.datetime64("NaT", "ns"))
+            ref = np.where(np.isnat(ref), self.reference_date_, ref)
+            out = {}
+            for c in self.dates_:
+                delta = ref - X[c].to_numpy().astype("datetime64[ns]")
+                with np.errstate(invalid="ignore"): days = delta // np.timedelta64(1, "D")  # NaT -> masked below
+                out[f"days_since_{c.removesuffix('_date')}"] = np.where(np.isnat(delta), np.nan, days)
+            return pd.DataFrame(out, index=X.index)
         ref = _dates(X[self.reference]) if self.reference in X.columns else pd.Series(pd.NaT, index=X.index)
         ref = ref.fillna(pd.Timestamp(self.reference_date_))
         return pd.DataFrame({f"days_since_{c.removesuffix('_date')}": (ref - _dates(X[c])).dt.days.astype("float64")
@@ -493,7 +503,10 @@ class TextFeatures(AddFeatures):
             self.vectorizers_[c] = v.fit(X[c].fillna("").astype(str))
     def _tfidf(self, v, s):  # each distinct text once (empty and repeated texts are common), then one row per input row
         codes, uniq = pd.factorize(s.fillna("").astype(str))
-        return v.transform(np.asarray(uniq, dtype=object)).toarray()[codes] if len(s) else v.transform([]).toarray()
+        uniq = np.asarray(uniq, dtype=object); Z = np.zeros((len(uniq), len(v.vocabulary_)))
+        full = uniq != ""  # an empty text has no terms: its row is zeros, no need to ask the vectorizer
+        if full.any(): Z[full] = v.transform(uniq[full]).toarray()
+        return Z[codes]
     def _new(self, X):
         parts = [pd.DataFrame(self._tfidf(v, X[c]), index=X.index,
                               columns=[f"tfidf_{c}_{t.replace(' ', '_')}" for t in v.get_feature_names_out()]) for c, v in self.vectorizers_.items()]
@@ -561,7 +574,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "preprocessor_")
         return self.preprocessor_.get_feature_names_out()
 
-# %% ../nbs/05_feature_engineering.ipynb #f62ae964
+# %% ../nbs/05_feature_engineering.ipynb #67b83184
 import weakref
 _PLANS = weakref.WeakKeyDictionary()  # fitted ColumnTransformer -> its fast plan (or None): worked out once per loaded model
 
