@@ -434,7 +434,7 @@ def _score_chunks(model, meta, src, dst, chunk_size, dtypes, progress) -> int:
         if tmp.exists(): tmp.unlink()
     return n
 
-# %% ../nbs/10_deployment.ipynb #0a35abac
+# %% ../nbs/10_deployment.ipynb #5f063312
 def _write_csv(df, # the scored chunk
                f, # an open binary file
                header: bool, # write the column names first
