@@ -318,7 +318,7 @@ class LogFeatures(AddFeatures):
     def _fit(self, X, y):
         self.columns_ = self._find(X); require_columns(X, self.columns_, "LogFeatures")
     def _new(self, X):
-        return pd.DataFrame(np.log1p(_at_least0(_block(X, self.columns_))), columns=[f"log_{c}" for c in self.columns_], index=X.index)
+        return pd.DataFrame(np.log1p(_at_least0(_block(X, self.columns_))), columns=[f"log_{c}" for c in self.columns_], index=X.index, copy=False)
 
 # %% ../nbs/05_feature_engineering.ipynb #867f88be
 AGE_EDGES = (0, 25, 35, 45, 55, 65, 200)  # age groups: <25, 25-34, ..., 65+
@@ -389,7 +389,7 @@ class InteractionFeatures(AddFeatures):
         terms = [np.repeat(np.arange(len(p)), p) for p in self.poly_.powers_ if p.sum() == 2]  # (i, j), i <= j
         names = [f"{self.columns_[i]}^2" if i == j else f"{self.columns_[i]}*{self.columns_[j]}" for i, j in terms]
         Z = np.column_stack([A[:, i] * A[:, j] for i, j in terms]) if terms else np.empty((len(X), 0))
-        return pd.DataFrame(Z, columns=names, index=X.index)  # numpy products: no DataFrame per column, no sklearn validation
+        return pd.DataFrame(Z, columns=names, index=X.index, copy=False)  # numpy products: no DataFrame per column, no sklearn validation
 
 # %% ../nbs/05_feature_engineering.ipynb #da845a86
 def _text(s): return s.astype("string").fillna("<missing>")
@@ -508,7 +508,7 @@ class TextFeatures(AddFeatures):
         if full.any(): Z[full] = v.transform(uniq[full]).toarray()
         return Z[codes]
     def _new(self, X):
-        parts = [pd.DataFrame(self._tfidf(v, X[c]), index=X.index,
+        parts = [pd.DataFrame(self._tfidf(v, X[c]), index=X.index, copy=False,
                               columns=[f"tfidf_{c}_{t.replace(' ', '_')}" for t in v.get_feature_names_out()]) for c, v in self.vectorizers_.items()]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=X.index)
 
@@ -621,24 +621,27 @@ def _fast_plan(ct):
             kind, p = ("num", _num_plan(t)) if _num_plan(t) is not None else ("cat", _cat_plan(t))
             if p is None: parts = None; break
             parts.append((kind, list(cols), p))
-        if parts is not None: plan = (parts, ct.get_feature_names_out())
+        width = lambda kind, p: len(p[0]) + len(p[1] if p[1] is not None else []) if kind == "num" else sum(len(k) for k in p[1])
+        names = ct.get_feature_names_out()
+        if parts is not None and sum(width(k, p) for k, _, p in parts) == len(names): plan = (parts, names)
     _PLANS[ct] = plan
     return plan
 
 def _fast_preprocess(plan, X):
-    "The fitted imputer, indicator, scaler and one-hot encoder applied with numpy: the same numbers as the ColumnTransformer, a DataFrame built once."
+    "The fitted imputer, indicator, scaler and one-hot encoder applied with numpy into one preallocated matrix: the same numbers as the ColumnTransformer."
     from ml_lifecycle.clean import _to_object
     parts, names = plan
-    out = []
+    Z, k = np.empty((len(X), len(names))), 0
     for kind, cols, p in parts:
         if kind == "num":
             stats, ind, mean, scale = p
             A = _block(X, cols); miss = np.isnan(A)
-            A = np.where(miss, stats, A)
-            if ind is not None: A = np.hstack([A, miss[:, ind].astype("float64")])
-            if mean is not None: A = A - mean
-            if scale is not None: A = A / scale
-            out.append(A)
+            out = Z[:, k:k + A.shape[1] + (0 if ind is None else len(ind))]  # a view: written in place
+            out[:, :A.shape[1]] = np.where(miss, stats, A)
+            if ind is not None: out[:, A.shape[1]:] = miss[:, ind]
+            if mean is not None: out -= mean
+            if scale is not None: out /= scale
+            k += out.shape[1]
         else:
             fill, lookups = p
             for c, look in zip(cols, lookups):
@@ -646,11 +649,10 @@ def _fast_preprocess(plan, X):
                 v = s.to_numpy(dtype=object, na_value=np.nan) if isinstance(s.dtype, pd.StringDtype) else _to_object(X[[c]]).iloc[:, 0].to_numpy()
                 v = np.array(v, dtype=object); v[pd.isna(v)] = fill
                 codes = look.get_indexer(v)  # position of each label among the fitted categories, -1 when unseen
-                B = np.zeros((len(v), len(look))); hit = codes >= 0
+                B = Z[:, k:k + len(look)]; B[:] = 0.0; hit = codes >= 0
                 B[np.nonzero(hit)[0], codes[hit]] = 1.0
-                out.append(B)
-    Z = np.hstack(out) if out else np.empty((len(X), 0))
-    return pd.DataFrame(Z, columns=names, index=X.index)
+                k += len(look)
+    return pd.DataFrame(Z, columns=names, index=X.index, copy=False)  # Z is ours alone: no copy
 
 # %% ../nbs/05_feature_engineering.ipynb #c9389b16
 def make_feature_pipeline(spec, # the ProblemSpec (id, drop and target columns are never features), or None
