@@ -34,6 +34,13 @@ def model_names(task: str, # binary, multiclass or regression
     return CLASSIFIERS if rule and task == "binary" else tuple(n for n in CLASSIFIERS if n != "rule")
 
 # %% ../nbs/07_model_selection.ipynb #22086a74
+def _as_matrix(X, est):
+    "A float64 DataFrame whose columns are exactly those `est` was fitted on, as a numpy array (XGBoost's pandas path costs ~5 ms a call); anything else unchanged."
+    names = getattr(est, "feature_names_in_", None)
+    if (isinstance(X, pd.DataFrame) and names is not None and X.shape[1] == len(names) and (X.columns == names).all()
+            and (X.dtypes == "float64").all()): return X.to_numpy()
+    return X
+
 class LabelEncodedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     "Fit `estimator` on labels coded 0..k-1 and answer with the original labels (XGBoost needs the codes)."
     def __init__(self, estimator=None, # a classifier that wants integer labels 0..k-1
@@ -46,8 +53,8 @@ class LabelEncodedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         if hasattr(self.estimator_, "n_features_in_"): self.n_features_in_ = self.estimator_.n_features_in_
         return self
 
-    def predict(self, X): return self.classes_[np.asarray(self.estimator_.predict(X)).astype(int)]
-    def predict_proba(self, X): return self.estimator_.predict_proba(X)
+    def predict(self, X): return self.classes_[np.asarray(self.estimator_.predict(_as_matrix(X, self.estimator_))).astype(int)]
+    def predict_proba(self, X): return self.estimator_.predict_proba(_as_matrix(X, self.estimator_))
     @property
     def feature_importances_(self): return self.estimator_.feature_importances_
 

@@ -14,6 +14,9 @@ DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: about 1,000 records of the churn tab
 RANGE_MARGIN = 1.0  # numeric limits = training range widened by this many range-widths on each side
 _PANDAS_INT = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
 
+import re
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")  # no time zone: those go through pandas
+
 def _is_int_dtype(dtype: str) -> bool:
     return dtype in _PANDAS_INT or dtype.startswith(("int", "uint"))
 
@@ -56,6 +59,8 @@ def _column(values, d):
     import pandas as pd, numpy as np
     dt, kind = d.get("dtype", "object"), d.get("kind")
     if kind == "datetime" or dt.startswith("datetime64"):
+        if dt.startswith("datetime64") and len(values) == 1 and (values[0] is None or _ISO_DATE.fullmatch(str(values[0]))):
+            return pd.Series(np.array(values, dtype="datetime64[ns]")).astype(dt)  # one plain ISO date: numpy parses it in microseconds
         s = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
         return s.astype(dt) if dt.startswith("datetime64") else s
     if dt in ("float64", "float32"): return np.array([np.nan if v is None else v for v in values], dtype=dt)
@@ -286,8 +291,8 @@ def _predict_endpoint(model, meta, schema, Record, log, version):
         ms = (time.perf_counter() - t0) * 1e3
         _log([(rid, ts, version, 200, json.dumps({k: _json_safe(v) for k, v in r.items()}), s["score"], None if s["label"] is None else str(s["label"]),
                json.dumps(s["flags"]) if s["flags"] else None, ms, None) for r, s in zip(recs, scored)])
-        if was_list: return {"request_id": rid, "model_version": version, "predictions": scored}
-        return {"request_id": rid, "model_version": version, **scored[0]}
+        body = {"request_id": rid, "model_version": version, **({"predictions": scored} if was_list else scored[0])}
+        return JSONResponse(body, headers={"server-timing": f"app;dur={ms:.2f}"})  # handler time, readable by any client
     return predict
 
 # %% ../nbs/10_deployment.ipynb #501c1316
@@ -417,17 +422,33 @@ def _score_chunks(model, meta, src, dst, chunk_size, dtypes, progress) -> int:
     schema, tmp, n = meta["schema"], dst.with_name(dst.name + ".part"), 0
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(tmp, "w", newline="") as f, tqdm(desc=f"scoring {src.name}", unit="rows", disable=not progress) as bar:
+        with open(tmp, "wb") as f, tqdm(desc=f"scoring {src.name}", unit="rows", disable=not progress) as bar:
             for i, chunk in enumerate(pd.read_csv(src, chunksize=chunk_size, dtype=dtypes)):
                 s = score_frame(model, coerce_frame(chunk, schema), meta)
                 out = chunk.assign(score=[r["score"] for r in s])
                 if meta.get("task") != "regression": out["label"] = [r["label"] for r in s]
-                out.to_csv(f, header=i == 0, index=False)
+                _write_csv(out, f, header=i == 0)
                 n += len(chunk); bar.update(len(chunk))
         os.replace(tmp, dst)
     finally:
         if tmp.exists(): tmp.unlink()
     return n
+
+# %% ../nbs/10_deployment.ipynb #5f063312
+def _write_csv(df, # the scored chunk
+               f, # an open binary file
+               header: bool, # write the column names first
+              ):
+    "Append `df` to `f` as CSV with pyarrow's writer (several times faster than `DataFrame.to_csv`); pandas' writer when arrow cannot type a column."
+    import csv, io
+    try: import pyarrow as pa, pyarrow.csv as pacsv
+    except ImportError: pa = None
+    try: table = None if pa is None else pa.Table.from_pandas(df, preserve_index=False)
+    except pa.ArrowException: table = None  # e.g. an extra column mixing numbers and text
+    if table is None: df.to_csv(f, header=header, index=False); return
+    if header:  # names quoted only where needed, as pandas writes them
+        line = io.StringIO(); csv.writer(line, lineterminator="\n").writerow(df.columns); f.write(line.getvalue().encode())
+    pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=False))
 
 # %% ../nbs/10_deployment.ipynb #577aef4b
 def predict_file(model_path: str | Path, # a .skops model saved by `model_io.save_model`
