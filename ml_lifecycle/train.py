@@ -303,7 +303,7 @@ class FrontCache:
         else: self.misses += 1; self.store[key] = make()
         return self.store[key]
 
-# %% ../nbs/08_training.ipynb #d5bb57cf
+# %% ../nbs/08_training.ipynb #3b173e01
 class CachedFront(TransformerMixin, BaseEstimator):
     "A feature front fitted once per set of training rows, and applied once per set of rows, through a shared `FrontCache`."
     def __init__(self, front=None, # the unfitted front (feature steps and preprocessor)
