@@ -11,13 +11,15 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from .candidates import (LabelEncodedClassifier, RuleBaseline, load_model_choice, make_cv, make_estimator,
                                      make_model_pipeline, metrics_for, scorer, lower_is_better, split_xy, _score)
 
 # %% auto #0
 __all__ = ['TUNED', 'SEARCH_KINDS', 'SPACES', 'final_estimator', 'check_params', 'build_model', 'prefixed', 'mlflow_available',
            'ExperimentLog', 'experiment_log', 'evaluate_on', 'one_thread', 'early_stopping', 'imbalance_strategies',
-           'compare_imbalance', 'check_space', 'run_search', 'ensemble_models', 'fit_final', 'load_trained']
+           'compare_imbalance', 'check_space', 'FrontCache', 'CachedFront', 'run_search', 'ensemble_models',
+           'fit_final', 'load_trained']
 
 # %% ../nbs/08_training.ipynb #e2f2c51e
 TUNED = dict(  # starting points per model; the search of this lesson refines them (run_dir/best_params.json)
@@ -281,6 +283,55 @@ def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed):
     return dict(best_score=s.best_score_, best_params={k[len(pre):]: v for k, v in s.best_params_.items()},
                 n_fits=int(len(s.cv_results_["params"]) * cv.get_n_splits()))
 
+# %% ../nbs/08_training.ipynb #d8ee0401
+def _content_key(obj):
+    "A fingerprint of a table or a vector (pandas' row hashes, index and column names included), else joblib's hash."
+    import hashlib, joblib
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        h = hashlib.sha1(pd.util.hash_pandas_object(obj, index=True).to_numpy().tobytes())
+        if isinstance(obj, pd.DataFrame): h.update(repr(list(obj.columns)).encode())
+        return h.hexdigest()
+    return joblib.hash(obj)
+
+class FrontCache:
+    "A dictionary of fitted fronts and transformed rows, shared by every copy (a search clones its pipeline per candidate)."
+    def __init__(self): self.store, self.hits, self.misses = {}, 0, 0
+    def __deepcopy__(self, memo): return self
+    def get(self, key, make):
+        "The stored value of `key`, made (and stored) on first use."
+        if key in self.store: self.hits += 1
+        else: self.misses += 1; self.store[key] = make()
+        return self.store[key]
+
+# %% ../nbs/08_training.ipynb #3b173e01
+class CachedFront(TransformerMixin, BaseEstimator):
+    "A feature front fitted once per set of training rows, and applied once per set of rows, through a shared `FrontCache`."
+    def __init__(self, front=None, # the unfitted front (feature steps and preprocessor)
+                 cache=None, # a FrontCache shared by the candidates of a search; None = a private one
+                ):
+        self.front, self.cache = front, cache
+    def fit_transform(self, X, y=None, **fit_params):
+        from sklearn.base import clone
+        self.cache_ = self.cache if self.cache is not None else FrontCache()
+        def make(): f = clone(self.front); return f, f.fit_transform(X, y)
+        self.front_, Xt = self.cache_.get(("fit", _content_key(X), _content_key(y)), make)
+        return Xt
+    def fit(self, X, y=None): self.fit_transform(X, y); return self
+    def transform(self, X): return self.cache_.get(("transform", id(self.front_), _content_key(X)), lambda: self.front_.transform(X))
+    def get_feature_names_out(self, input_features=None): return self.front_.get_feature_names_out()
+
+# %% ../nbs/08_training.ipynb #2bbbf6e8
+def _with_cached_front(pipe, space):
+    "A copy of `pipe` whose steps before the sampler/model are one `CachedFront` (unchanged when the space tunes a front step)."
+    from imblearn.pipeline import Pipeline
+    from sklearn.pipeline import Pipeline as SkPipeline
+    from sklearn.base import clone
+    steps = list(clone(pipe).steps)
+    n = next((i for i, (_, s) in enumerate(steps) if hasattr(s, "fit_resample")), len(steps) - 1)
+    tuned = {k.split("__")[0] for k in prefixed(pipe, {k: None for k in space})}
+    if n == 0 or tuned & {name for name, _ in steps[:n]}: return clone(pipe)
+    return Pipeline([("front", CachedFront(SkPipeline(steps[:n]), FrontCache())), *steps[n:]])
+
 # %% ../nbs/08_training.ipynb #7d9f69c9
 def run_search(pipe, # a pipeline from `build_model`
                space: dict, # model parameter -> (kind, low, high), see `check_space`
@@ -292,14 +343,13 @@ def run_search(pipe, # a pipeline from `build_model`
                seed: int = 0, # seed of folds and samplers
               ) -> dict:
     "Search the model's hyperparameters at a given budget. Returns kind, best_score, best_params, n_fits, seconds."
-    import tempfile
     from sklearn.base import clone
     if kind not in SEARCH_KINDS: raise ValueError(f"search kind {kind!r}; expected one of {', '.join(SEARCH_KINDS)}")
     check_space(space); prefixed(pipe, {k: None for k in space}); pre = final_estimator(pipe)[1]  # names checked
     cv, sc = make_cv(spec, y, n_splits, seed), scorer(spec.metric, spec)
     sign = -1 if lower_is_better(spec.metric) else 1
-    with tempfile.TemporaryDirectory() as cache, one_thread():
-        p = clone(pipe).set_params(memory=cache)  # the front is fitted once per fold and reused by every candidate
+    with one_thread():
+        p = _with_cached_front(pipe, space)  # the front is fitted once per fold and reused by every candidate
         t0 = time.perf_counter()
         if kind == "optuna": res = _optuna_search(p, pre, space, X, y, cv, sc, budget, seed)
         else: res = _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed)
@@ -313,20 +363,20 @@ def ensemble_models(task: str, # binary, multiclass or regression
                     seed: int = 0, # random seed
                     fast: bool = False, # smaller ensembles
                    ) -> dict:
-    "Four ways to combine models: bagging (of trees), boosting (XGBoost), soft voting and stacking (of logistic/linear, random forest, XGBoost)."
+    "Four ways to combine models: bagging (of trees), boosting (XGBoost), soft voting and stacking (of logistic/linear, random forest, XGBoost; 2 inner folds when fast, else 3)."
     from sklearn import ensemble
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
     reg = task == "regression"
     lin = "linear" if reg else "logistic"
     base = lambda: [(n, make_estimator(n, task, seed, fast)) for n in (lin, "random_forest", "xgboost")]
-    n = 30 if fast else 100
+    n = 30 if fast else 50  # bagged trees: the averaging gains little beyond a few dozen
     if reg:
         return dict(bagging=ensemble.BaggingRegressor(DecisionTreeRegressor(min_samples_leaf=5), n_estimators=n, random_state=seed),
                     boosting=make_estimator("xgboost", task, seed, fast), voting=ensemble.VotingRegressor(base()),
-                    stacking=ensemble.StackingRegressor(base(), cv=3))
+                    stacking=ensemble.StackingRegressor(base(), cv=2 if fast else 3))
     return dict(bagging=ensemble.BaggingClassifier(DecisionTreeClassifier(min_samples_leaf=5), n_estimators=n, random_state=seed),
                 boosting=make_estimator("xgboost", task, seed, fast), voting=ensemble.VotingClassifier(base(), voting="soft"),
-                stacking=ensemble.StackingClassifier(base(), cv=3))
+                stacking=ensemble.StackingClassifier(base(), cv=2 if fast else 3))
 
 # %% ../nbs/08_training.ipynb #5686259d
 def _final_params(cfg, name, params):
