@@ -497,7 +497,9 @@ def free_text_columns(X, # the table
 
 # %% ../nbs/05_feature_engineering.ipynb #325ee379
 class TextFeatures(AddFeatures):
-    "TF-IDF (sklearn TfidfVectorizer, vocabulary learned at fit) of free-text columns, as dense columns `tfidf_<col>_<term>`."
+    """TF-IDF (sklearn TfidfVectorizer, vocabulary learned at fit) of free-text columns, as dense columns `tfidf_<col>_<term>`.
+    A column whose training rows leave no term (too few rows or texts for `min_df`, only stop words, all empty) gets an
+    empty vocabulary: no columns, listed in `empty_vocabulary_`, instead of scikit-learn's "no terms remain" error."""
     def __init__(self, columns=None, # text columns; None = text columns whose values average >= min_words words
                  max_features: int = 50, # vocabulary size per column
                  min_df: int = 5, # a term must appear in at least this many rows
@@ -512,11 +514,15 @@ class TextFeatures(AddFeatures):
         return (bool(c), "" if c else "no free-text column (values of several words)")
     def _fit(self, X, y):
         from sklearn.feature_extraction.text import TfidfVectorizer
-        self.columns_ = self._find(X); require_columns(X, self.columns_, "TextFeatures"); self.vectorizers_ = {}
+        self.columns_ = self._find(X); require_columns(X, self.columns_, "TextFeatures")
+        self.vectorizers_, self.empty_vocabulary_ = {}, []
         for c in self.columns_:
             v = TfidfVectorizer(max_features=self.max_features, min_df=min(self.min_df, max(1, len(X) // 10)),
                                 ngram_range=tuple(self.ngram_range), sublinear_tf=True, stop_words="english")
-            self.vectorizers_[c] = v.fit(X[c].fillna("").astype(str))
+            try: self.vectorizers_[c] = v.fit(X[c].fillna("").astype(str))
+            except ValueError as e:  # scikit-learn's two ways of saying "no vocabulary"; any other error is real
+                if "no terms remain" not in str(e) and "empty vocabulary" not in str(e): raise
+                self.empty_vocabulary_.append(c)
     def _tfidf(self, v, s):  # each distinct text once (empty and repeated texts are common), then one row per input row
         codes, uniq = pd.factorize(s.fillna("").astype(str))
         uniq = np.asarray(uniq, dtype=object); Z = np.zeros((len(uniq), len(v.vocabulary_)))
