@@ -596,7 +596,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "preprocessor_")
         return self.preprocessor_.get_feature_names_out()
 
-# %% ../nbs/05_feature_engineering.ipynb #67b83184
+# %% ../nbs/05_feature_engineering.ipynb #b7a3c95c
 import weakref
 _PLANS = weakref.WeakKeyDictionary()  # fitted ColumnTransformer -> its fast plan (or None): worked out once per loaded model
 
@@ -619,6 +619,7 @@ def _num_plan(p):
     return (np.asarray(imp.statistics_, float), ind, None if sc is None or not sc.with_mean else sc.mean_,
             None if sc is None or not sc.with_std else sc.scale_)
 
+# %% ../nbs/05_feature_engineering.ipynb #0ebfab96
 def _cat_plan(p):
     "The categories of a fitted Pipeline(_to_object, SimpleImputer(constant), OneHotEncoder(ignore unknown)); None if it is anything else."
     from sklearn.impute import SimpleImputer
@@ -631,6 +632,7 @@ def _cat_plan(p):
     if enc.handle_unknown != "ignore" or enc.drop is not None or enc.max_categories is not None or enc.min_frequency is not None or enc.sparse_output or enc.dtype is not np.float64: return None
     return imp.fill_value, [pd.Index(cats, dtype=object) for cats in enc.categories_]
 
+# %% ../nbs/05_feature_engineering.ipynb #ab205ff5
 def _fast_plan(ct):
     "How to run a fitted `make_preprocessor` ColumnTransformer with numpy alone, or None when it holds steps other than the defaults."
     if ct in _PLANS: return _PLANS[ct]
@@ -649,6 +651,7 @@ def _fast_plan(ct):
     _PLANS[ct] = plan
     return plan
 
+# %% ../nbs/05_feature_engineering.ipynb #a72bcf13
 def _fast_preprocess(plan, X):
     "The fitted imputer, indicator, scaler and one-hot encoder applied with numpy into one preallocated matrix: the same numbers as the ColumnTransformer."
     from ml_lifecycle.clean import _to_object
