@@ -642,7 +642,8 @@ def _fast_plan(ct):
         parts = []
         for name, t, cols in ct.transformers_:
             if name == "remainder" or t == "drop" or len(cols) == 0: continue
-            kind, p = ("num", _num_plan(t)) if _num_plan(t) is not None else ("cat", _cat_plan(t))
+            p = _num_plan(t); kind = "num" if p is not None else "cat"
+            if p is None: p = _cat_plan(t)
             if p is None: parts = None; break
             parts.append((kind, list(cols), p))
         width = lambda kind, p: len(p[0]) + len(p[1] if p[1] is not None else []) if kind == "num" else sum(len(k) for k in p[1])
