@@ -85,6 +85,10 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default=None, help="output folder; must be new, empty, or made by this command (default ./<dataset>-data)")
     c = dsub.add_parser("check", help="regenerate the committed snapshots and compare", description="Regenerate data/<name> and compare contents.")
     c.add_argument("--dataset", default=None, help="one dataset name; default: all of them")
+    x = sub.add_parser("exercises", help="which exercises pass in a folder of executed notebooks",
+                       description="List every checked exercise in the notebooks under FOLDER and its status (correct, not yet, not attempted).")
+    x.add_argument("folder", nargs="?", default="nbs", help="a folder of executed notebooks, e.g. your copies of the lessons or RUN_DIR/notebooks (default ./nbs)")
+    x.add_argument("--all", action="store_true", help="one line per exercise, not only the per-lesson summary")
     _add_ops(sub)
     return p
 
@@ -181,7 +185,18 @@ def _cmd_registry(a):
     else: print(mon.registry_rollback(a.root, a.stage))
     return 0
 
-COMMANDS = dict(run=_cmd_run, stages=_cmd_stages, params=_cmd_params, data=_cmd_data, report=_cmd_report,
+def _cmd_exercises(a):
+    from ml_lifecycle.exercises import progress, summary
+    t = progress(a.folder)
+    if t.empty: print(f"no exercises found in the notebooks under {a.folder}"); return 0
+    if a.all:
+        for r in t.itertuples(): print(f"{r.lesson:<32} {r.exercise:<22} {r.status:<14} {r.message}")
+    s = summary(t)
+    for r in s.itertuples(): print(f"{r.lesson:<32} {r.correct}/{r.exercises} correct, {r.not_attempted} not attempted")
+    print(f"total: {int(s.correct.sum())}/{int(s.exercises.sum())} exercises correct")
+    return 0
+
+COMMANDS = dict(exercises=_cmd_exercises, run=_cmd_run, stages=_cmd_stages, params=_cmd_params, data=_cmd_data, report=_cmd_report,
                 serve=_cmd_serve, predict=_cmd_predict, monitor=_cmd_monitor, registry=_cmd_registry)
 
 # %% ../nbs/93_cli.ipynb #e9a27a47

@@ -255,11 +255,13 @@ Exercise.hint, Exercise.solution, Exercise.solve = hint, solution, solve
 
 # %% ../nbs/96_exercises.ipynb #8ea09997
 def notebook_exercises(path) -> list[dict]:
-    "Each exercise of an executed notebook at `path`: name and status (from its check output; 'not run' when it has none)."
+    "Each exercise of an executed lesson at `path`: name and status (from its check output; 'not run' when it has none)."
     import json, re
     from pathlib import Path
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     found, order = {}, []
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.get("cells", [])):
+        return []  # not a lesson (lessons, topics and projects have a parameters cell): e.g. this toolkit's own examples
     for c in nb.get("cells", []):
         if c.get("cell_type") != "code": continue
         src = "".join(c.get("source", []))

@@ -44,7 +44,7 @@ def list_stages(nb_dir: str | Path | None = None, # folder of stage notebooks; N
     out = []
     for p in sorted(d.glob("*.ipynb")):
         m = STAGE_RE.match(p.name)
-        if m and 1 <= int(m[1]) <= 89: out.append(Stage(int(m[1]), m[2], p))
+        if m and 1 <= int(m[1]) <= 79: out.append(Stage(int(m[1]), m[2], p))
     return out
 
 # %% ../nbs/92_runner.ipynb #681d6262
@@ -57,7 +57,7 @@ def select_stages(stages: list[Stage], # all stages
     for part in str(spec).replace(" ", "").split(","):
         m = re.fullmatch(r"(\d+)?-(\d+)?", part)
         if m and (m[1] or m[2]):
-            lo, hi = int(m[1] or 1), int(m[2] or 89)
+            lo, hi = int(m[1] or 1), int(m[2] or 79)
             nums |= {n for n in known if lo <= n <= hi}
         elif part.isdigit() and int(part) in known: nums.add(int(part))
         else:
@@ -208,7 +208,8 @@ def run_stage(stage: Stage, # the stage to execute
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         pm.execute_notebook(str(stage.path), str(out), parameters=params, cwd=str(run_dir), kernel_name="python3",
-                            progress_bar=progress, log_output=False, request_save_on_cell_execute=True)
+                            progress_bar=progress, log_output=False, request_save_on_cell_execute=True,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # kernel on 127.0.0.1: its TCP warning is noise in a run log
     except pm.PapermillExecutionError as e:
         raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
     return out
