@@ -216,8 +216,7 @@ def find_fuzzy_duplicates(df: pd.DataFrame, # the table
         sc = process.cpdist(v[i].tolist(), v[j].tolist(), scorer=fuzz.ratio, dtype=np.float32, workers=1) if len(i) else np.zeros(0)
         score = np.minimum(score, np.where(ok[i] & ok[j], sc, np.inf))  # a field missing on either side is skipped
     keep = np.isfinite(score) & (score >= lo); i, j, score = i[keep], j[keep], score[keep]
-    vals = txt.fillna("∅").to_numpy(object)
-    key = lambda rows: [" | ".join(r) for r in vals[rows]]
+    key = lambda rows: [" | ".join(r) for r in txt.fillna("∅").to_numpy(object)[rows]]
     res = pd.DataFrame(dict(index_a=df.index[i], index_b=df.index[j], score=score.astype(float), key_a=key(i), key_b=key(j)))
     res["is_duplicate"] = res["score"] >= threshold
     return res.sort_values("score", ascending=False, ignore_index=True)

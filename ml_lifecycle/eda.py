@@ -154,7 +154,8 @@ def plot_target_rate(rates: pd.DataFrame, # output of `target_rate`
     y = np.arange(len(r))
     ax.errorbar(r["rate"], y, xerr=[r["rate"] - r["low"], r["high"] - r["rate"]], fmt="o", capsize=3)
     ax.set_yticks(y, lab); ax.set_xlabel(label); ax.invert_yaxis()
-    ax.xaxis.set_major_locator(plt.MaxNLocator(4))  # few ticks: long labels such as 0.175 must not overlap
+    ax.xaxis.set_major_locator(plt.MaxNLocator(nbins=2))  # at most three ticks: labels such as 0.175 must not overlap
+    ax.xaxis.set_major_formatter("{x:.2f}")
     if overall is not None: ax.axvline(overall, ls="--", c="grey", lw=1)
     return ax
 
@@ -299,8 +300,7 @@ def single_feature_scores(df: pd.DataFrame, # the training table
         pred = cross_val_predict(model, x, y, cv=folds, method="predict" if task == "regression" else "predict_proba")
         rows.append(dict(feature=c, score=_score(y, pred, task)))
     r = pd.DataFrame(rows, columns=["feature", "score"]).set_index("feature").sort_values("score", ascending=False)
-    r["metric"] = "r2" if task == "regression" else "roc_auc"
-    r["suspicious"] = r["score"] > suspicious
+    r["metric"], r["suspicious"] = ("r2" if task == "regression" else "roc_auc"), r["score"] > suspicious
     return r
 
 # %% ../nbs/04_eda.ipynb #81419775
