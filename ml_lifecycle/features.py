@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+from .fastpaths import fast_new, fast_preprocess, abs_spearman
 
 # %% auto #0
 __all__ = ['SCORERS', 'CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'FEATURE_FAMILIES', 'DEFAULT_FAMILIES', 'require_columns',
@@ -135,7 +136,8 @@ class AddFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "new_features_")
         X = _frame(X, type(self).__name__)
         if not set(self.feature_names_in_).issubset(X.columns): require_columns(X, list(self.feature_names_in_), type(self).__name__)
-        new = self._new(X)
+        new = fast_new(self, X)  # the same columns computed in numpy (ml_lifecycle.fastpaths), or None
+        if new is None: new = self._new(X)
         return pd.concat([X, new.set_axis(X.index)], axis=1) if len(new.columns) else X
 
     def get_feature_names_out(self, input_features=None):
@@ -144,26 +146,8 @@ class AddFeatures(TransformerMixin, BaseEstimator):
 
 # %% ../nbs/05_feature_engineering.ipynb #d08ab84b
 def _num(X, c):
-    "Column `c` as float (nullable ints and booleans included)."
+    "Column `c` as float (nullable ints and booleans included, text parsed, unparseable -> NaN)."
     return pd.to_numeric(X[c], errors="coerce").astype("float64")
-
-def _arr(X, c):
-    "Column `c` as a float64 numpy array (NaN for missing): what `_num` gives, without building Series on the way."
-    s = X[c]
-    if s.dtype == "float64": return s.to_numpy()
-    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype): return s.to_numpy(dtype="float64", na_value=np.nan)
-    return _num(X, c).to_numpy()
-
-def _block(X, cols):
-    "Columns `cols` as one float64 2-D array (NaN for missing): one conversion instead of one per column."
-    t, sub = pd.api.types, X[list(cols)]
-    if all(t.is_numeric_dtype(d) or t.is_bool_dtype(d) for d in sub.dtypes) and sub.shape[1] == len(cols):
-        return sub.to_numpy(dtype="float64", na_value=np.nan).reshape(len(X), len(cols))
-    return np.column_stack([_arr(X, c) for c in cols]) if len(cols) else np.empty((len(X), 0))
-
-def _at_least0(a):
-    "`Series.clip(lower=0)` on an array: negatives become 0, NaN stays NaN."
-    return np.where(a < 0, 0.0, a)
 
 def _present(specs, X, cols_of):
     "The specs whose columns are all in X."
@@ -186,7 +170,7 @@ class RatioFeatures(AddFeatures):
         return (True, "") if ok else (False, f"none of the ratio columns {sorted({c for r in self.ratios for c in r[1:]})} is in the table")
     def _fit(self, X, y): self.ratios_ = _present(self.ratios, X, lambda r: r[1:])
     def _new(self, X):
-        return pd.DataFrame({n: _arr(X, a) / (_at_least0(_arr(X, b)) + self.smoothing) for n, a, b in self.ratios_}, index=X.index)
+        return pd.DataFrame({n: _num(X, a) / (_num(X, b).clip(lower=0) + self.smoothing) for n, a, b in self.ratios_}, index=X.index)
 
 # %% ../nbs/05_feature_engineering.ipynb #938bf2b4
 CHURN_TRENDS = (("minutes", "minutes_last_30d", "minutes_prev_30d"),)
@@ -204,10 +188,10 @@ class TrendFeatures(AddFeatures):
     def _new(self, X):
         out = {}
         for n, a, b in self.trends_:
-            r, p = _arr(X, a), _arr(X, b)
-            out[f"{n}_change"] = r - p
-            out[f"{n}_log_ratio"] = np.log1p(_at_least0(r)) - np.log1p(_at_least0(p))
-            out[f"{n}_dropped"] = np.where(np.isnan(r) | np.isnan(p), np.nan, (r < (1 - self.drop) * p).astype("float64"))
+            recent, before = _num(X, a), _num(X, b)
+            out[f"{n}_change"] = recent - before
+            out[f"{n}_log_ratio"] = np.log1p(recent.clip(lower=0)) - np.log1p(before.clip(lower=0))
+            out[f"{n}_dropped"] = (recent < (1 - self.drop) * before).astype("float64").where(recent.notna() & before.notna())
         return pd.DataFrame(out, index=X.index)
 
 # %% ../nbs/05_feature_engineering.ipynb #c190f40b
@@ -227,18 +211,23 @@ class RFMFeatures(AddFeatures):
     def _fit(self, X, y):
         require_columns(X, self._cols(), "RFMFeatures"); q = np.linspace(0, 1, self.n_scores + 1)[1:-1]
         self.edges_ = {c: np.unique(np.nanquantile(_num(X, c), q)) for c in self._cols()}
-    def _score(self, X, c, higher_better):  # 1..n_scores, n_scores = best; NaN stays NaN
-        v = _arr(X, c)
-        s = np.where(np.isnan(v), np.nan, np.searchsorted(self.edges_[c], v, side="right") + 1.0)
-        return s if higher_better else (len(self.edges_[c]) + 2 - s)
-    def _new(self, X):  # numpy throughout: one row at serving time costs microseconds, not a DataFrame per step
-        S = np.column_stack([self._score(X, self.recency, False), self._score(X, self.frequency, True), self._score(X, self.monetary, True)])
-        known = ~np.isnan(S)
-        total = np.where(known.any(axis=1), np.where(known, S, 0.0).sum(axis=1), np.nan)  # sum(min_count=1)
-        R = np.column_stack([_arr(X, c) for c in (self.recency, *self.other_recency) if c in X.columns])
-        any_rec = np.fmin.reduce(R, axis=1)  # NaN only when every recency is missing, like DataFrame.min
-        return pd.DataFrame({"r_score": S[:, 0], "f_score": S[:, 1], "m_score": S[:, 2], "rfm_score": total,
-                             "days_since_any_activity": any_rec}, index=X.index)
+
+# %% ../nbs/05_feature_engineering.ipynb #cd93bf67
+def _rfm_score(self, X, c, higher_better):
+    "1..n_scores from the learned edges (n_scores = best); missing stays missing."
+    v = _num(X, c)
+    s = pd.Series(np.searchsorted(self.edges_[c], v, side="right") + 1.0, index=X.index).where(v.notna())
+    return s if higher_better else len(self.edges_[c]) + 2 - s
+
+def _rfm_new(self, X):
+    S = pd.DataFrame({"r_score": self._score(X, self.recency, False), "f_score": self._score(X, self.frequency, True),
+                      "m_score": self._score(X, self.monetary, True)}, index=X.index)
+    S["rfm_score"] = S.sum(axis=1, min_count=1)  # missing only when all three are
+    recency = [c for c in (self.recency, *self.other_recency) if c in X.columns]
+    S["days_since_any_activity"] = pd.DataFrame({c: _num(X, c) for c in recency}, index=X.index).min(axis=1)
+    return S
+
+RFMFeatures._score, RFMFeatures._new = _rfm_score, _rfm_new
 
 # %% ../nbs/05_feature_engineering.ipynb #d0262d74
 class TenureFeatures(AddFeatures):
@@ -256,16 +245,6 @@ class TenureFeatures(AddFeatures):
         ref_date = ref.max() if ref.notna().any() else pd.Timestamp.now().normalize()
         self.reference_date_ = np.datetime64(ref_date.as_unit("ns"))  # numpy, not pd.Timestamp: skops can save it
     def _new(self, X):
-        cols = [self.reference, *self.dates_] if self.reference in X.columns else list(self.dates_)
-        if all(X[c].dtype.kind == "M" for c in cols):  # numpy datetimes (no time zone): whole days with numpy, as .dt.days floors them
-            ref = X[self.reference].to_numpy().astype("datetime64[ns]") if self.reference in X.columns else np.full(len(X), np.datetime64("NaT", "ns"))
-            ref = np.where(np.isnat(ref), self.reference_date_, ref)
-            out = {}
-            for c in self.dates_:
-                delta = ref - X[c].to_numpy().astype("datetime64[ns]")
-                with np.errstate(invalid="ignore"): days = delta // np.timedelta64(1, "D")  # NaT -> masked below
-                out[f"days_since_{c.removesuffix('_date')}"] = np.where(np.isnat(delta), np.nan, days)
-            return pd.DataFrame(out, index=X.index)
         ref = _dates(X[self.reference]) if self.reference in X.columns else pd.Series(pd.NaT, index=X.index)
         ref = ref.fillna(pd.Timestamp(self.reference_date_))
         return pd.DataFrame({f"days_since_{c.removesuffix('_date')}": (ref - _dates(X[c])).dt.days.astype("float64")
@@ -320,7 +299,7 @@ class LogFeatures(AddFeatures):
     def _fit(self, X, y):
         self.columns_ = self._find(X); require_columns(X, self.columns_, "LogFeatures")
     def _new(self, X):
-        return pd.DataFrame(np.log1p(_at_least0(_block(X, self.columns_))), columns=[f"log_{c}" for c in self.columns_], index=X.index, copy=False)
+        return pd.DataFrame({f"log_{c}": np.log1p(_num(X, c).clip(lower=0)) for c in self.columns_}, index=X.index)
 
 # %% ../nbs/05_feature_engineering.ipynb #867f88be
 AGE_EDGES = (0, 25, 35, 45, 55, 65, 200)  # age groups: <25, 25-34, ..., 65+
@@ -360,25 +339,11 @@ class BinFeatures(AddFeatures):
         return pd.DataFrame(out, index=X.index)
 
 # %% ../nbs/05_feature_engineering.ipynb #e7a7948c
-def _abs_spearman(A, yv):
-    "|Spearman r| of each column of the float matrix A with yv, over the rows where both are present (as pandas' corr)."
-    from scipy.stats import rankdata
-    def corr(R, ry):  # Pearson r of ranks, all columns at once; a constant column gives NaN
-        R, ry = R - R.mean(0), ry - ry.mean()
-        with np.errstate(invalid="ignore", divide="ignore"): return np.abs(ry @ R / np.sqrt((R ** 2).sum(0) * (ry ** 2).sum()))
-    out, ok = np.full(A.shape[1], np.nan), ~np.isnan(yv)
-    full = ~np.isnan(A[ok]).any(axis=0)
-    if full.any(): out[full] = corr(rankdata(A[ok][:, full], axis=0), rankdata(yv[ok]))
-    for j in np.flatnonzero(~full):  # columns with missing values: their own rows
-        m = ok & ~np.isnan(A[:, j])
-        if m.sum() > 1: out[j] = corr(rankdata(A[m, j])[:, None], rankdata(yv[m]))[0]
-    return out
-
 def _most_related(X, y, cand, k):
     "The k candidate columns with the largest |Spearman r| with y (the first k when y is None)."
     if y is None or not cand: return cand[:k]
     yv = np.asarray(y); yv = pd.factorize(yv)[0] if not pd.api.types.is_numeric_dtype(yv) else yv
-    r = _abs_spearman(np.column_stack([_num(X, c).to_numpy() for c in cand]), np.asarray(yv, dtype=float)).round(12)
+    r = abs_spearman(np.column_stack([_num(X, c).to_numpy() for c in cand]), np.asarray(yv, dtype=float)).round(12)
     return [cand[i] for i in np.argsort(-np.nan_to_num(r, nan=0.0), kind="stable")[:k]]
 
 # %% ../nbs/05_feature_engineering.ipynb #0153a5f3
@@ -400,12 +365,11 @@ class InteractionFeatures(AddFeatures):
         self.poly_ = PolynomialFeatures(degree=2, include_bias=False).fit(self._filled(X))
     def _filled(self, X):
         return pd.DataFrame({c: _num(X, c).fillna(self.medians_[c]) for c in self.columns_}, index=X.index)
-    def _new(self, X):  # the degree-2 terms from the fitted exponents, named as PolynomialFeatures names them ('a*b', 'a^2')
-        A = np.column_stack([np.where(np.isnan(v := _arr(X, c)), self.medians_[c], v) for c in self.columns_])
-        terms = [np.repeat(np.arange(len(p)), p) for p in self.poly_.powers_ if p.sum() == 2]  # (i, j), i <= j
-        names = [f"{self.columns_[i]}^2" if i == j else f"{self.columns_[i]}*{self.columns_[j]}" for i, j in terms]
-        Z = np.column_stack([A[:, i] * A[:, j] for i, j in terms]) if terms else np.empty((len(X), 0))
-        return pd.DataFrame(Z, columns=names, index=X.index, copy=False)  # numpy products: no DataFrame per column, no sklearn validation
+    def _new(self, X):
+        Z = self.poly_.transform(self._filled(X))  # the columns themselves, then the degree-2 terms
+        pairs = [np.repeat(np.arange(len(p)), p) for p in self.poly_.powers_]  # (i,) for a column, (i, j) for a term
+        names = {n: f"{self.columns_[p[0]]}^2" if p[0] == p[-1] else f"{self.columns_[p[0]]}*{self.columns_[p[1]]}" for n, p in enumerate(pairs) if len(p) == 2}
+        return pd.DataFrame(Z[:, list(names)], columns=list(names.values()), index=X.index)
 
 # %% ../nbs/05_feature_engineering.ipynb #da845a86
 def _text(s): return s.astype("string").fillna("<missing>")
@@ -512,27 +476,25 @@ class TextFeatures(AddFeatures):
     def applies(self, X):
         c = self._find(X)
         return (bool(c), "" if c else "no free-text column (values of several words)")
-    def _fit(self, X, y):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        self.columns_ = self._find(X); require_columns(X, self.columns_, "TextFeatures")
-        self.vectorizers_, self.empty_vocabulary_ = {}, []
-        for c in self.columns_:
-            v = TfidfVectorizer(max_features=self.max_features, min_df=min(self.min_df, max(1, len(X) // 10)),
-                                ngram_range=tuple(self.ngram_range), sublinear_tf=True, stop_words="english")
-            try: self.vectorizers_[c] = v.fit(X[c].fillna("").astype(str))
-            except ValueError as e:  # scikit-learn's two ways of saying "no vocabulary"; any other error is real
-                if "no terms remain" not in str(e) and "empty vocabulary" not in str(e): raise
-                self.empty_vocabulary_.append(c)
-    def _tfidf(self, v, s):  # each distinct text once (empty and repeated texts are common), then one row per input row
-        codes, uniq = pd.factorize(s.fillna("").astype(str))
-        uniq = np.asarray(uniq, dtype=object); Z = np.zeros((len(uniq), len(v.vocabulary_)))
-        full = uniq != ""  # an empty text has no terms: its row is zeros, no need to ask the vectorizer
-        if full.any(): Z[full] = v.transform(uniq[full]).toarray()
-        return Z[codes]
     def _new(self, X):
-        parts = [pd.DataFrame(self._tfidf(v, X[c]), index=X.index, copy=False,
+        parts = [pd.DataFrame(v.transform(X[c].fillna("").astype(str)).toarray(), index=X.index,
                               columns=[f"tfidf_{c}_{t.replace(' ', '_')}" for t in v.get_feature_names_out()]) for c, v in self.vectorizers_.items()]
         return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=X.index)
+
+# %% ../nbs/05_feature_engineering.ipynb #65ba2731
+def _text_fit(self, X, y):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    self.columns_ = self._find(X); require_columns(X, self.columns_, "TextFeatures")
+    self.vectorizers_, self.empty_vocabulary_ = {}, []
+    for c in self.columns_:
+        v = TfidfVectorizer(max_features=self.max_features, min_df=min(self.min_df, max(1, len(X) // 10)),
+                            ngram_range=tuple(self.ngram_range), sublinear_tf=True, stop_words="english")
+        try: self.vectorizers_[c] = v.fit(X[c].fillna("").astype(str))
+        except ValueError as e:
+            if "no terms remain" not in str(e) and "empty vocabulary" not in str(e): raise
+            self.empty_vocabulary_.append(c)
+
+TextFeatures._fit = _text_fit
 
 # %% ../nbs/05_feature_engineering.ipynb #15baede5
 FEATURE_FAMILIES = {
@@ -589,96 +551,11 @@ class Preprocessor(TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "preprocessor_")
         X = _frame(X, "Preprocessor")
-        plan = _fast_plan(self.preprocessor_)  # the default steps run in numpy: one row costs ~0.3 ms instead of ~15
-        if plan is None or not set(self.preprocessor_.feature_names_in_).issubset(X.columns): return self.preprocessor_.transform(X)
-        return _fast_preprocess(plan, X)
+        fast = fast_preprocess(self.preprocessor_, X)  # the fitted statistics applied in numpy (ml_lifecycle.fastpaths), or None
+        return self.preprocessor_.transform(X) if fast is None else fast
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "preprocessor_")
         return self.preprocessor_.get_feature_names_out()
-
-# %% ../nbs/05_feature_engineering.ipynb #b7a3c95c
-import weakref
-_PLANS = weakref.WeakKeyDictionary()  # fitted ColumnTransformer -> its fast plan (or None): worked out once per loaded model
-
-def _nan_marker(v): return isinstance(v, float) and np.isnan(v)
-
-def _num_plan(p):
-    "(imputer statistics, indicator columns, mean, scale) of a fitted Pipeline(SimpleImputer[, StandardScaler]); None if it is anything else."
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import StandardScaler
-    steps = [e for _, e in getattr(p, "steps", [])]
-    if not steps or type(steps[0]) is not SimpleImputer or len(steps) > 2: return None
-    imp = steps[0]
-    if not _nan_marker(imp.missing_values) or np.isnan(np.asarray(imp.statistics_, float)).any(): return None  # sklearn drops empty columns
-    ind = None
-    if imp.add_indicator:
-        if imp.indicator_.features != "missing-only" or imp.indicator_.error_on_new: return None
-        ind = imp.indicator_.features_
-    if len(steps) == 2 and type(steps[1]) is not StandardScaler: return None
-    sc = steps[1] if len(steps) == 2 else None
-    return (np.asarray(imp.statistics_, float), ind, None if sc is None or not sc.with_mean else sc.mean_,
-            None if sc is None or not sc.with_std else sc.scale_)
-
-# %% ../nbs/05_feature_engineering.ipynb #0ebfab96
-def _cat_plan(p):
-    "The categories of a fitted Pipeline(_to_object, SimpleImputer(constant), OneHotEncoder(ignore unknown)); None if it is anything else."
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
-    from ml_lifecycle.clean import _to_object
-    steps = [e for _, e in getattr(p, "steps", [])]
-    if [type(e) for e in steps] != [FunctionTransformer, SimpleImputer, OneHotEncoder]: return None
-    ft, imp, enc = steps
-    if ft.func is not _to_object or ft.kw_args or imp.strategy != "constant" or not _nan_marker(imp.missing_values) or imp.add_indicator: return None
-    if enc.handle_unknown != "ignore" or enc.drop is not None or enc.max_categories is not None or enc.min_frequency is not None or enc.sparse_output or enc.dtype is not np.float64: return None
-    return imp.fill_value, [pd.Index(cats, dtype=object) for cats in enc.categories_]
-
-# %% ../nbs/05_feature_engineering.ipynb #ab205ff5
-def _fast_plan(ct):
-    "How to run a fitted `make_preprocessor` ColumnTransformer with numpy alone, or None when it holds steps other than the defaults."
-    if ct in _PLANS: return _PLANS[ct]
-    from sklearn.compose import ColumnTransformer
-    plan = None
-    if type(ct) is ColumnTransformer and ct.remainder == "drop":
-        parts = []
-        for name, t, cols in ct.transformers_:
-            if name == "remainder" or t == "drop" or len(cols) == 0: continue
-            p = _num_plan(t); kind = "num" if p is not None else "cat"
-            if p is None: p = _cat_plan(t)
-            if p is None: parts = None; break
-            parts.append((kind, list(cols), p))
-        width = lambda kind, p: len(p[0]) + len(p[1] if p[1] is not None else []) if kind == "num" else sum(len(k) for k in p[1])
-        names = ct.get_feature_names_out()
-        if parts is not None and sum(width(k, p) for k, _, p in parts) == len(names): plan = (parts, names)
-    _PLANS[ct] = plan
-    return plan
-
-# %% ../nbs/05_feature_engineering.ipynb #a72bcf13
-def _fast_preprocess(plan, X):
-    "The fitted imputer, indicator, scaler and one-hot encoder applied with numpy into one preallocated matrix: the same numbers as the ColumnTransformer."
-    from ml_lifecycle.clean import _to_object
-    parts, names = plan
-    Z, k = np.empty((len(X), len(names))), 0
-    for kind, cols, p in parts:
-        if kind == "num":
-            stats, ind, mean, scale = p
-            A = _block(X, cols); miss = np.isnan(A)
-            out = Z[:, k:k + A.shape[1] + (0 if ind is None else len(ind))]  # a view: written in place
-            out[:, :A.shape[1]] = np.where(miss, stats, A)
-            if ind is not None: out[:, A.shape[1]:] = miss[:, ind]
-            if mean is not None: out -= mean
-            if scale is not None: out /= scale
-            k += out.shape[1]
-        else:
-            fill, lookups = p
-            for c, look in zip(cols, lookups):
-                s = X[c]
-                v = s.to_numpy(dtype=object, na_value=np.nan) if isinstance(s.dtype, pd.StringDtype) else _to_object(X[[c]]).iloc[:, 0].to_numpy()
-                v = np.array(v, dtype=object); v[pd.isna(v)] = fill
-                codes = look.get_indexer(v)  # position of each label among the fitted categories, -1 when unseen
-                B = Z[:, k:k + len(look)]; B[:] = 0.0; hit = codes >= 0
-                B[np.nonzero(hit)[0], codes[hit]] = 1.0
-                k += len(look)
-    return pd.DataFrame(Z, columns=names, index=X.index, copy=False)  # Z is ours alone: no copy
 
 # %% ../nbs/05_feature_engineering.ipynb #c9389b16
 def make_feature_pipeline(spec, # the ProblemSpec (id, drop and target columns are never features), or None
