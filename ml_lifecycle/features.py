@@ -15,106 +15,17 @@ from sklearn.utils.validation import check_is_fitted
 from .fastpaths import fast_new, fast_preprocess, abs_spearman
 
 # %% auto #0
-__all__ = ['SCORERS', 'CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'FEATURE_FAMILIES', 'DEFAULT_FAMILIES', 'require_columns',
-           'target_vector', 'sample_rows', 'check_cv_inputs', 'fast_model', 'cv_score', 'save_fig', 'AddFeatures',
-           'RatioFeatures', 'TrendFeatures', 'RFMFeatures', 'TenureFeatures', 'DatePartFeatures', 'LogFeatures',
-           'age_groups', 'BinFeatures', 'InteractionFeatures', 'TargetEncodingFeatures', 'free_text_columns',
-           'TextFeatures', 'family_transformer', 'Preprocessor', 'make_feature_pipeline', 'ablation', 'family_overview',
-           'window_aggregates', 'add_window_features', 'save_features', 'load_feature_families']
+__all__ = ['CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'FEATURE_FAMILIES', 'DEFAULT_FAMILIES', 'AddFeatures', 'RatioFeatures',
+           'TrendFeatures', 'RFMFeatures', 'TenureFeatures', 'DatePartFeatures', 'LogFeatures', 'age_groups',
+           'BinFeatures', 'InteractionFeatures', 'TargetEncodingFeatures', 'free_text_columns', 'TextFeatures',
+           'family_transformer', 'Preprocessor', 'make_feature_pipeline', 'ablation', 'family_overview',
+           'window_aggregates', 'add_window_features', 'save_features', 'load_feature_families', 'require_columns',
+           'SCORERS', 'target_vector', 'sample_rows', 'check_cv_inputs', 'fast_model', 'cv_score', 'save_fig']
 
-# %% ../nbs/05_feature_engineering.ipynb #aa849039
-def _frame(X, who: str):
-    "X as a DataFrame (a transformer here needs column names)."
-    if isinstance(X, pd.DataFrame): return X
-    raise TypeError(f"{who} expects a pandas DataFrame with named columns, got {type(X).__name__}")
-
-def require_columns(X, # the table
-                    columns, # names that must be present
-                    who: str = "features", # who asks (for the message)
-                   ):
-    "Raise ValueError naming the absent columns (with close matches) and the available ones."
-    import difflib
-    missing = [c for c in columns if c not in X.columns]
-    if missing:
-        hints = {c: difflib.get_close_matches(str(c), [str(k) for k in X.columns], n=2) for c in missing}
-        hint = "; ".join(f"{c!r} (did you mean {h}?)" for c, h in hints.items() if h)
-        raise ValueError(f"{who}: column(s) {missing} not in the table{'; ' + hint if hint else ''}. "
-                         f"Available: {list(X.columns)[:30]}")
-
-# %% ../nbs/05_feature_engineering.ipynb #a08077a3
-SCORERS = {"roc_auc": "roc_auc", "average_precision": "average_precision", "log_loss": "neg_log_loss", "f1": "f1",
-           "accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy", "f1_macro": "f1_macro",
-           "rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2"}
-
-def target_vector(df, # a table holding the target column
-                  spec, # the ProblemSpec (target, task, positive_label)
-                 ):
-    "The target as a Series: 0/1 for binary tasks (1 = spec.positive_label), unchanged otherwise."
-    require_columns(df, [spec.target], "target_vector")
-    y = df[spec.target]
-    if spec.task != "binary": return y
-    pos = 1 if spec.positive_label is None else spec.positive_label
-    return y.astype("string").eq(str(pos)).astype("int64").where(y.notna()).rename(spec.target)
-
-# %% ../nbs/05_feature_engineering.ipynb #0f8c3317
-def sample_rows(X, y, # features and target
-                n: int | None, # rows to keep; None = all
-                task: str, # stratified for classification
-                seed: int = 0, # random seed
-               ):
-    "A (stratified) random sample of n rows of X and y; all rows when n is None or larger than the table."
-    if n is None or n >= len(X): return X, y
-    from sklearn.model_selection import train_test_split
-    Xs, _, ys, _ = train_test_split(X, y, train_size=n, random_state=seed, stratify=y if task != "regression" else None)
-    return Xs, ys
-
-def check_cv_inputs(X, # features
-                    y, # target
-                    task: str, # binary, multiclass or regression
-                    n_splits: int = 5, # folds
-                   ):
-    "Raise ValueError when the folds cannot be made: too few rows, a single class, a class smaller than the folds."
-    if len(X) != len(y): raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    if len(X) < 2 * n_splits: raise ValueError(f"{len(X)} rows: too few for {n_splits}-fold cross-validation (need at least {2 * n_splits})")
-    if task in ("binary", "multiclass"):
-        vc = pd.Series(np.asarray(y)).value_counts()
-        if len(vc) < 2: raise ValueError(f"target {getattr(y, 'name', 'y')!r} has a single class ({vc.index[0]!r}): nothing to learn or score")
-        if vc.min() < n_splits: raise ValueError(f"target {getattr(y, 'name', 'y')!r}: class {vc.idxmin()!r} has {vc.min()} rows, fewer than the {n_splits} folds")
-
-# %% ../nbs/05_feature_engineering.ipynb #305795b9
-def fast_model(task: str, # binary, multiclass or regression
-               seed: int = 0, # random seed
-              ):
-    "The fixed model of the feature experiments: logistic regression (classification) or ridge (regression)."
-    from sklearn.linear_model import LogisticRegression, Ridge
-    return Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=2000, C=0.5)
-
-def cv_score(pipe, # a full pipeline (features + model)
-             X, y, # training rows and target
-             spec, # the ProblemSpec (task, metric)
-             n_splits: int = 5, # folds
-             seed: int = 0, # fold shuffling seed
-             return_estimator: bool = False, # also return the pipeline fitted on the first fold
-            ) -> tuple:
-    "Mean and standard deviation over folds of spec.metric (errors reported as positive numbers)."
-    from sklearn.model_selection import StratifiedKFold, KFold, cross_validate
-    check_cv_inputs(X, y, spec.task, n_splits)
-    cv = (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
-    from threadpoolctl import threadpool_limits
-    with threadpool_limits(1):  # one BLAS thread: on a shared 2-core machine small fits run 2x faster, not slower
-        r = cross_validate(pipe, X, y, scoring=SCORERS[spec.metric], cv=cv, error_score="raise", return_estimator=return_estimator)
-    s = -r["test_score"] if SCORERS[spec.metric].startswith("neg_") else r["test_score"]
-    return (float(s.mean()), float(s.std())) + ((r["estimator"][0],) if return_estimator else ())
-
-# %% ../nbs/05_feature_engineering.ipynb #ac2c0510
-def save_fig(fig, # a matplotlib figure
-             cfg, # run parameters
-             name: str, # file stem, e.g. '05_ablation'
-            ):
-    "Save `fig` as run_dir/figures/<name>.png when a run folder is set (nothing in lesson mode)."
-    p = cfg.path(f"figures/{name}.png")
-    if p is not None: fig.savefig(p, dpi=80)
-    return p
+# %% ../nbs/05_feature_engineering.ipynb #ae69acbd
+from .experiments import (_frame, require_columns, SCORERS, target_vector, sample_rows, check_cv_inputs,
+                                      fast_model, cv_score, save_fig)
+_all_ = ["require_columns", "SCORERS", "target_vector", "sample_rows", "check_cv_inputs", "fast_model", "cv_score", "save_fig"]
 
 # %% ../nbs/05_feature_engineering.ipynb #c6e794ff
 class AddFeatures(TransformerMixin, BaseEstimator):
