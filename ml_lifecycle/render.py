@@ -327,13 +327,13 @@ def check_report(path, # a report.html
     if bad: raise ValueError(f"{path}: image(s) not embedded: {bad}")
     return dict(sections=len(p.sections), images=len(p.imgs), external=len(p.ext))
 
-# %% ../nbs/87_report_render.ipynb #e33e93b5
+# %% ../nbs/87_report_render.ipynb #997e70bf
 def demo_run(folder, # an empty or new folder to fill
              seed: int = 0, # random seed of the synthetic data
             ) -> Path:
     "Write a small synthetic run (spec, leaderboard, model choice, meta, metrics, decision, figures) into `folder`."
-    import numpy as np, pandas as pd, matplotlib; matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import numpy as np, pandas as pd
+    import matplotlib.pyplot as plt  # the backend is left as it is: switching to Agg here hid the plots of the notebook that called it
     from sklearn.datasets import make_classification
     from sklearn.linear_model import LogisticRegression
     from ml_lifecycle.problem import ProblemSpec, Costs
