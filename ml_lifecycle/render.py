@@ -133,7 +133,7 @@ def business_sentence(info) -> str:
     if "diff" in ci: txt += f", {_money(ci['diff'], cur)} more than today's rule (interval {_money(ci['diff_ci'][0])} to {_money(ci['diff_ci'][1], cur)})"
     return txt + "."
 
-# %% ../nbs/87_report_render.ipynb #64ae0f44
+# %% ../nbs/87_report_render.ipynb #3b59614f
 def section_problem(info) -> str:
     s = _spec(info)
     if not s: return not_available("problem_spec.json", "01")
@@ -146,7 +146,7 @@ def section_problem(info) -> str:
             "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
     return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money
 
-# %% ../nbs/87_report_render.ipynb #b2b22f94
+# %% ../nbs/87_report_render.ipynb #63afa3e6
 def section_data(info) -> str:
     a, parts = info["artefacts"], []
     lin = a.get("lineage.json")
@@ -167,13 +167,13 @@ def section_eda(info) -> str:
     body = md_to_html(md) if isinstance(md, str) and md.strip() else not_available("eda_findings.md", "04")
     return body + _figs(info, "eda")
 
-# %% ../nbs/87_report_render.ipynb #4425921a
+# %% ../nbs/87_report_render.ipynb #94c78e44
 def section_candidates(info) -> str:
     lb = info["artefacts"].get("leaderboard.csv")
     body = html_table(lb, max_rows=10) if lb is not None and hasattr(lb, "columns") else not_available("leaderboard.csv", "07")
     return body + _figs(info, "candidates")
 
-# %% ../nbs/87_report_render.ipynb #b0522801
+# %% ../nbs/87_report_render.ipynb #b5b63254
 def section_model(info) -> str:
     a, parts = info["artefacts"], []
     ch, meta = a.get("model_choice.json"), a.get("model_meta.json")
@@ -188,7 +188,7 @@ def section_model(info) -> str:
     if imp: parts.append("<h4>What drives the predictions (permutation importance on test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
     return "".join(parts) + _figs(info, "model")
 
-# %% ../nbs/87_report_render.ipynb #2994602d
+# %% ../nbs/87_report_render.ipynb #9b6421fb
 def section_evaluation(info) -> str:
     m = _metrics(info)
     if not m: return not_available("metrics.json", "09")
@@ -210,7 +210,7 @@ def pd_frame(d: dict):
     import pandas as pd
     return pd.DataFrame(d).T
 
-# %% ../nbs/87_report_render.ipynb #bc213fb7
+# %% ../nbs/87_report_render.ipynb #82f4ed24
 def section_fairness(info) -> str:
     fa = _metrics(info).get("fairness")
     if not fa: return not_available("fairness gaps in metrics.json (binary tasks, stage 09)", "09")
@@ -218,7 +218,7 @@ def section_fairness(info) -> str:
             "chosen threshold. Equal opportunity (true-positive rate) is the gap to act on for a retention offer; selection rates "
             "follow base rates by design. Groups below 30 customers are left out of the gaps.</p>")
 
-# %% ../nbs/87_report_render.ipynb #f89f2913
+# %% ../nbs/87_report_render.ipynb #82c9fd8d
 def section_risks(info) -> str:
     m, d, items = _metrics(info), info["artefacts"].get("decision.json") or {}, []
     for c in d.get("checks", []):
@@ -236,7 +236,7 @@ def section_risks(info) -> str:
               "The offer's real effect (acceptance rate) is an assumption until the online test measures it."]
     return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>" + _figs(info, "risks")
 
-# %% ../nbs/87_report_render.ipynb #2009379f
+# %% ../nbs/87_report_render.ipynb #c74784e7
 def section_monitoring(info) -> str:
     m, parts = _metrics(info), []
     parts.append("<p>Monitoring artefacts (stage 11): " + (_e(", ".join(info["monitoring"][:12])) if info["monitoring"] else "none in this run") + ".</p>")
@@ -250,7 +250,7 @@ def section_monitoring(info) -> str:
     if ot: parts.append("<h4>Online test plan</h4>" + html_table(ot))
     return "".join(parts) + _figs(info, "monitoring")
 
-# %% ../nbs/87_report_render.ipynb #3df124c2
+# %% ../nbs/87_report_render.ipynb #52203d1b
 def section_summary(info) -> str:
     d, m, s = info["artefacts"].get("decision.json"), _metrics(info), _spec(info)
     if not d: return not_available("decision.json (the go / no-go of stage 09)", "09") + f"<p>{_e(s.get('question', ''))}</p>"
@@ -262,7 +262,7 @@ def section_summary(info) -> str:
             f"<p>Model quality on unseen data (test split): {_e(metric)}.</p>"
             "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in d.get("reasons", [])) + "</ul>")
 
-# %% ../nbs/87_report_render.ipynb #14f296c3
+# %% ../nbs/87_report_render.ipynb #b9bdd478
 def section_appendix(info) -> str:
     man = info["artefacts"].get("manifest.json") or {}
     parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
@@ -278,7 +278,7 @@ SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KP
             ("risks", "Risks and limitations", section_risks), ("monitoring", "Monitoring plan", section_monitoring),
             ("appendix", "Appendix: run details", section_appendix)]
 
-# %% ../nbs/87_report_render.ipynb #0e227483
+# %% ../nbs/87_report_render.ipynb #6ecd54cc
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{border-bottom:3px solid #2c6e9b}h2{color:#2c6e9b;border-bottom:1px solid #ddd;margin-top:1.8em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
@@ -303,7 +303,7 @@ def render_report(info: dict, # from `read_run`
             f"<body><h1>{_e(title)}</h1><p class='note'>Run folder {_e(info['run_dir'].name)} · generated {stamp} by ml_lifecycle.report</p>"
             f"{nav}\n" + "\n".join(body) + "</body></html>")
 
-# %% ../nbs/87_report_render.ipynb #48f6d484
+# %% ../nbs/87_report_render.ipynb #823eb4ef
 def check_report(path, # a report.html
                 ) -> dict:
     "Parse the report; return counts of sections, images and external references; raise ValueError on an empty section or a non-embedded image."
@@ -327,7 +327,7 @@ def check_report(path, # a report.html
     if bad: raise ValueError(f"{path}: image(s) not embedded: {bad}")
     return dict(sections=len(p.sections), images=len(p.imgs), external=len(p.ext))
 
-# %% ../nbs/87_report_render.ipynb #997e70bf
+# %% ../nbs/87_report_render.ipynb #59fa89fe
 def demo_run(folder, # an empty or new folder to fill
              seed: int = 0, # random seed of the synthetic data
             ) -> Path:
@@ -352,7 +352,7 @@ def demo_run(folder, # an empty or new folder to fill
     _demo_artefacts(rd, spec, ev, y[va], pv, y[te], pt, X.iloc[te], y[tr].mean(), seed)
     return rd
 
-# %% ../nbs/87_report_render.ipynb #b1c0b722
+# %% ../nbs/87_report_render.ipynb #47d0f394
 def _demo_artefacts(rd, spec, ev, yv, pv, yt, pt, Xt, prevalence, seed):
     import numpy as np, pandas as pd, matplotlib.pyplot as plt
     ci = ev.bootstrap_ci("binary", yt, pt, n_boot=100, seed=seed)
@@ -376,7 +376,7 @@ def _demo_artefacts(rd, spec, ev, yv, pv, yt, pt, Xt, prevalence, seed):
     fig = ev.plot_roc_pr(yt, pt); fig.savefig(rd / "figures" / "09_roc_pr.png", dpi=80); plt.close(fig)
     fig = ev.plot_confusion(yt, flag.astype(int), [0, 1], "test"); fig.savefig(rd / "figures" / "09_confusion.png", dpi=80); plt.close(fig)
 
-# %% ../nbs/87_report_render.ipynb #37c7608c
+# %% ../nbs/87_report_render.ipynb #024fea92
 def drift_report_html(report: dict, # from `monitor_files`
                 fd, # the feature_drift table
                ) -> str:
@@ -392,7 +392,7 @@ def drift_report_html(report: dict, # from `monitor_files`
             f"<code>{escape(report['current'])}</code> ({report['rows']['current']} rows), {report['created']}</p>{verdict}"
             f"<pre>{escape(json.dumps(report['summary'], indent=1, default=float))}</pre>{tbl}</body></html>")
 
-# %% ../nbs/87_report_render.ipynb #02c85fb9
+# %% ../nbs/87_report_render.ipynb #849e808d
 def write_drift_report(out_dir, # folder for drift_report.json and drift_report.html (created)
                        reference, current, # the two tables' paths (as given)
                        rows: tuple, # (reference rows, current rows)
