@@ -13,10 +13,12 @@ from pathlib import Path
 PSI_ALERT = 0.2  # population stability index: < 0.1 stable, 0.1-0.2 moderate, > 0.2 significant shift
 JS_ALERT = 0.1  # Jensen-Shannon distance (base 2, 0..1) above which a shift is material
 ALPHA = 0.01  # family-wise error rate for the per-feature tests (Bonferroni over the features)
+from .render import drift_report_html as report_html, write_drift_report  # the drift report's page and files: nbs/87_report_render.ipynb
+_all_ = ["report_html"]
 
 # %% auto #0
-__all__ = ['PSI_ALERT', 'JS_ALERT', 'ALPHA', 'ALERT_RULES', 'simulate_drift', 'binned_counts', 'psi', 'feature_drift',
-           'monitored_columns', 'adversarial_validation', 'batch_performance', 'ops_metrics', 'evaluate_alerts',
+__all__ = ['PSI_ALERT', 'JS_ALERT', 'ALPHA', 'ALERT_RULES', 'simulate_drift', 'monitored_columns', 'binned_counts', 'psi',
+           'feature_drift', 'adversarial_validation', 'batch_performance', 'ops_metrics', 'evaluate_alerts',
            'should_retrain', 'ModelRegistry', 'registry_list', 'registry_register', 'registry_promote',
            'registry_rollback', 'two_proportion_test', 'srm_check', 'peeking_simulation', 'drift_summary',
            'monitor_files', 'report_html']
@@ -65,11 +67,28 @@ def simulate_drift(df, # a labelled table (e.g. the test split of a user CSV)
         else: d[target] = y + strength * y.std() * (d[cols[0]] - d[cols[0]].mean()) / (d[cols[0]].std() + 1e-9)
     return d
 
-# %% ../nbs/11_monitoring.ipynb #13779363
+# %% ../nbs/11_monitoring.ipynb #6aa310f3
 def _is_numeric(s) -> bool:
     import pandas as pd
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
+def monitored_columns(X, # a features table
+                      spec=None, # the ProblemSpec: its id, time and drop columns are left out
+                      max_unique_share: float = 0.5, # text columns with more distinct values than this share are left out
+                     ) -> list[str]:
+    "Columns worth watching for drift: not ids, not the snapshot/time column, not free text or constant columns."
+    import pandas as pd
+    skip = set()
+    if spec is not None: skip |= set(getattr(spec, "id_columns", []) or []) | set(getattr(spec, "drop_columns", []) or []) | {getattr(spec, "time_column", None), getattr(spec, "target", None)}
+    keep = []
+    for c in X.columns:
+        s = X[c]
+        if c in skip or pd.api.types.is_datetime64_any_dtype(s) or s.nunique(dropna=True) <= 1: continue
+        if not _is_numeric(s) and s.nunique() > max_unique_share * max(len(s), 1): continue
+        keep.append(c)
+    return keep
+
+# %% ../nbs/11_monitoring.ipynb #13779363
 def _numeric_bins(r, c, bins):
     "Bin numbers at the reference's quantiles; NaN gets bin -1."
     import numpy as np
@@ -152,23 +171,6 @@ def feature_drift(reference, # reference table (e.g. the training split's featur
     small = min(len(reference), len(current)) < min_rows  # PSI/JS of a few dozen rows are mostly noise: trust the test alone
     out["drift"] = (out.p_adjusted < alpha) if small else (out.psi >= psi_alert) | ((out.p_adjusted < alpha) & (out.js >= js_alert))
     return out.sort_values("psi", ascending=False).reset_index(drop=True)
-
-# %% ../nbs/11_monitoring.ipynb #6aa310f3
-def monitored_columns(X, # a features table
-                      spec=None, # the ProblemSpec: its id, time and drop columns are left out
-                      max_unique_share: float = 0.5, # text columns with more distinct values than this share are left out
-                     ) -> list[str]:
-    "Columns worth watching for drift: not ids, not the snapshot/time column, not free text or constant columns."
-    import pandas as pd
-    skip = set()
-    if spec is not None: skip |= set(getattr(spec, "id_columns", []) or []) | set(getattr(spec, "drop_columns", []) or []) | {getattr(spec, "time_column", None), getattr(spec, "target", None)}
-    keep = []
-    for c in X.columns:
-        s = X[c]
-        if c in skip or pd.api.types.is_datetime64_any_dtype(s) or s.nunique(dropna=True) <= 1: continue
-        if not _is_numeric(s) and s.nunique() > max_unique_share * max(len(s), 1): continue
-        keep.append(c)
-    return keep
 
 # %% ../nbs/11_monitoring.ipynb #c719bfdd
 def _adversarial_frame(reference, current, cols, seed, max_rows):
@@ -430,27 +432,5 @@ def monitor_files(reference: str | Path, # reference table (CSV or Parquet): the
     if missing: raise ValueError(f"{current}: missing column(s) {missing} that {Path(reference).name} has")
     fd, summary, top = drift_summary(ref, cur, target, seed)
     alerts = evaluate_alerts(summary, {**ALERT_RULES, **(rules or {})})
-    report = dict(reference=str(reference), current=str(current), rows=dict(reference=len(ref), current=len(cur)),
-                  created=datetime.now(timezone.utc).isoformat(timespec="seconds"), summary=summary, alerts=alerts,
-                  alert=bool(alerts), features=fd.to_dict(orient="records"),
-                  adversarial_top=None if top is None else top.head(10).to_dict(orient="records"))
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    (out / "drift_report.json").write_text(json.dumps(report, indent=2, default=float))
-    (out / "drift_report.html").write_text(report_html(report, fd))
+    report = write_drift_report(out_dir, reference, current, (len(ref), len(cur)), summary, alerts, fd, top)
     return report, bool(alerts)
-
-# %% ../nbs/11_monitoring.ipynb #9a928056
-def report_html(report: dict, # from `monitor_files`
-                fd, # the feature_drift table
-               ) -> str:
-    "A self-contained HTML drift report: verdict, summary, and the per-feature table (drifted rows highlighted)."
-    from html import escape
-    verdict = ("<p style='color:#b00020;font-weight:bold'>ALERT: " + escape("; ".join(report["alerts"])) + "</p>") if report["alert"] \
-              else "<p style='color:#1b5e20;font-weight:bold'>No alert.</p>"
-    tbl = fd.round(4).to_html(index=False, classes="drift", border=0)
-    for f in fd.feature[fd.drift]: tbl = tbl.replace(f"<td>{escape(str(f))}</td>", f"<td style='background:#ffd6d6'>{escape(str(f))}</td>", 1)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Drift report</title><style>body{{font-family:sans-serif;margin:2rem}}"
-            f"table.drift td,table.drift th{{padding:2px 8px;text-align:right}}</style></head><body><h1>Drift report</h1>"
-            f"<p>reference <code>{escape(report['reference'])}</code> ({report['rows']['reference']} rows) vs current "
-            f"<code>{escape(report['current'])}</code> ({report['rows']['current']} rows), {report['created']}</p>{verdict}"
-            f"<pre>{escape(json.dumps(report['summary'], indent=1, default=float))}</pre>{tbl}</body></html>")

@@ -6,16 +6,20 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/presenting_results.html.md"""
 
 # %% ../nbs/12_presenting_results.ipynb #463c9d3c
 from __future__ import annotations
-import base64, html, io, json
+import json
 from datetime import datetime, timezone
 from pathlib import Path
+from .render import (CAPTIONS, CSS, FIGURE_RULES, SECTIONS, business_sentence, check_report, demo_run, fig_data_uri, figure_html, figure_section, html_table, md_to_html, metrics_figure, not_available, pd_frame, png_data_uri, render_report, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary,
+    _e, _figs, _metrics, _money, _spec)  # the page's machinery: nbs/87_report_render.ipynb
+_all_ = ['CAPTIONS', 'CSS', 'FIGURE_RULES', 'SECTIONS', 'business_sentence', 'check_report', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'md_to_html', 'metrics_figure', 'not_available', 'pd_frame', 'png_data_uri', 'render_report', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary']  # re-exported: `from ml_lifecycle.report import *` gives them as before
 
 # %% auto #0
-__all__ = ['ARTEFACTS', 'CAPTIONS', 'FIGURE_RULES', 'SECTIONS', 'CSS', 'read_run', 'demo_run', 'png_data_uri', 'fig_data_uri',
-           'metrics_figure', 'html_table', 'not_available', 'figure_html', 'md_to_html', 'figure_section',
-           'section_problem', 'section_data', 'section_eda', 'section_candidates', 'section_model', 'business_sentence',
-           'section_evaluation', 'pd_frame', 'section_fairness', 'section_risks', 'section_monitoring',
-           'section_summary', 'section_appendix', 'render_report', 'build_report', 'model_card', 'check_report']
+__all__ = ['ARTEFACTS', 'read_run', 'model_card', 'build_report', 'CAPTIONS', 'CSS', 'FIGURE_RULES', 'SECTIONS',
+           'business_sentence', 'check_report', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section',
+           'html_table', 'md_to_html', 'metrics_figure', 'not_available', 'pd_frame', 'png_data_uri', 'render_report',
+           'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation',
+           'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks',
+           'section_summary']
 
 # %% ../nbs/12_presenting_results.ipynb #515afe98
 ARTEFACTS = {  # file -> (stage, what it holds)
@@ -50,352 +54,6 @@ def read_run(run_dir, # a run folder
     serve = sorted(str(p.relative_to(rd)) for p in (rd / "serve").rglob("*") if p.is_file()) if (rd / "serve").is_dir() else []
     return dict(run_dir=rd, artefacts=art, missing=missing, figures=figs, model=model, monitoring=mon, serve=serve)
 
-# %% ../nbs/12_presenting_results.ipynb #cae6300e
-def demo_run(folder, # an empty or new folder to fill
-             seed: int = 0, # random seed of the synthetic data
-            ) -> Path:
-    "Write a small synthetic run (spec, leaderboard, model choice, meta, metrics, decision, figures) into `folder`."
-    import numpy as np, pandas as pd, matplotlib; matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    from sklearn.datasets import make_classification
-    from sklearn.linear_model import LogisticRegression
-    from ml_lifecycle.problem import ProblemSpec, Costs
-    from ml_lifecycle import evaluate as ev
-    rd = Path(folder); (rd / "figures").mkdir(parents=True, exist_ok=True)
-    spec = ProblemSpec(task="binary", target="churned", metric="average_precision", positive_label=1, costs=Costs(20.0, 300.0, 0.3),
-                       capacity=0.2, acceptance_bar={"metric": "average_precision", "min": 0.3, "must_beat_baseline": True},
-                       baseline="predict the training churn rate", question="Whom should we offer a retention deal this month?",
-                       action="offer the deal to the highest-risk customers, up to the capacity", dataset="synthetic demo")
-    spec.save(rd / "problem_spec.json")
-    X, y = make_classification(3000, 8, n_informative=4, weights=[0.82], flip_y=0.05, random_state=seed)
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)]).assign(region=np.random.default_rng(seed).choice(["north", "south", "east"], 3000))
-    tr, va, te = np.split(np.arange(3000), [2000, 2500])
-    m = LogisticRegression(max_iter=500).fit(X.iloc[tr, :8], y[tr])
-    pv, pt = m.predict_proba(X.iloc[va, :8])[:, 1], m.predict_proba(X.iloc[te, :8])[:, 1]
-    _demo_artefacts(rd, spec, ev, y[va], pv, y[te], pt, X.iloc[te], y[tr].mean(), seed)
-    return rd
-
-# %% ../nbs/12_presenting_results.ipynb #a33b042f
-def _demo_artefacts(rd, spec, ev, yv, pv, yt, pt, Xt, prevalence, seed):
-    import numpy as np, pandas as pd, matplotlib.pyplot as plt
-    ci = ev.bootstrap_ci("binary", yt, pt, n_boot=100, seed=seed)
-    ch = ev.choose_threshold(yv, pv, spec); flag = pt >= ch["threshold"]
-    biz = {"model @ threshold": ev.campaign_profit(yt, flag, spec), "model @ capacity": ev.campaign_profit(yt, ev.top_share(pt, spec.capacity), spec)}
-    biz["profit_per_customer_ci"] = ev.profit_ci(yt, flag, spec, n_boot=100, seed=seed)
-    base = ev.primary_score(spec, yt, np.full(len(yt), prevalence))
-    t, gaps = ev.group_fairness(yt, flag, Xt.region.to_numpy())
-    dec = ev.decide(spec, ci, base, {"model": biz["model @ threshold"]["profit"], "baseline": 0.0})
-    metrics = dict(task="binary", metric=spec.metric, n_test=len(yt), model_name="logistic_regression",
-                   test={k: {c: float(ci.loc[k, c]) for c in ci.columns} for k in ci.index}, threshold=ch, business=biz,
-                   baseline={"name": "naive baseline (training frequencies)", "value": base}, fairness={"region": gaps},
-                   online_test=ev.online_test_plan(spec, ev.precision_at_k(yt, pt, spec.capacity), 10_000), note="synthetic demo run")
-    cfg = type("C", (), {"path": lambda self, n: (rd / n)})()
-    ev.save_evaluation(cfg, metrics, dec)
-    pd.DataFrame({"model": ["logistic_regression", "random_forest", "dummy"], "average_precision": [0.62, 0.60, 0.18],
-                  "sd": [0.02, 0.03, 0.0], "fit_s": [0.1, 2.3, 0.0]}).to_csv(rd / "leaderboard.csv", index=False)
-    (rd / "model_choice.json").write_text(json.dumps({"model_name": "logistic_regression", "reason": "best average precision; simplest within one sd"}))
-    (rd / "model_meta.json").write_text(json.dumps({"model_name": "logistic_regression", "task": "binary", "target": "churned",
-                                                    "params": {"C": 1.0}, "model_sha256": "demo", "versions": {"scikit-learn": "demo"}}))
-    fig = ev.plot_roc_pr(yt, pt); fig.savefig(rd / "figures" / "09_roc_pr.png", dpi=80); plt.close(fig)
-    fig = ev.plot_confusion(yt, flag.astype(int), [0, 1], "test"); fig.savefig(rd / "figures" / "09_confusion.png", dpi=80); plt.close(fig)
-
-# %% ../nbs/12_presenting_results.ipynb #c5df916f
-def png_data_uri(path_or_bytes, # a PNG file path or its bytes
-                ) -> str:
-    "A data: URI embedding the PNG."
-    b = path_or_bytes if isinstance(path_or_bytes, (bytes, bytearray)) else Path(path_or_bytes).read_bytes()
-    if not bytes(b[:8]) == b"\x89PNG\r\n\x1a\n": raise ValueError(f"{str(path_or_bytes)[:80]!r} is not a PNG image")
-    return "data:image/png;base64," + base64.b64encode(b).decode("ascii")
-
-def fig_data_uri(fig, # a matplotlib figure (closed afterwards)
-                 dpi: int = 85, # resolution
-                ) -> str:
-    "A data: URI of the figure as PNG."
-    import matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight"); plt.close(fig)
-    return png_data_uri(buf.getvalue())
-
-# %% ../nbs/12_presenting_results.ipynb #745ddd53
-def metrics_figure(metrics: dict, # the content of metrics.json
-                  ):
-    "Test metrics as points with 95 % intervals (one row per metric), or None without intervals."
-    import matplotlib.pyplot as plt
-    t = {k: v for k, v in (metrics.get("test") or {}).items() if isinstance(v, dict) and v.get("low") is not None}
-    if not t: return None
-    bounded = {k: v for k, v in t.items() if -1.0 <= v["value"] <= 1.0 and k != "flagged_share"}
-    t = bounded or t
-    fig, ax = plt.subplots(figsize=(6, 0.35 * len(t) + 1))
-    for i, (k, v) in enumerate(t.items()):
-        ax.plot([v["low"], v["high"]], [i, i], color="C0", lw=3, alpha=.6); ax.plot(v["value"], i, "o", color="C0")
-        ax.text(v["high"], i, f"  {v['value']:.3f} [{v['low']:.3f}, {v['high']:.3f}]", va="center", fontsize=8)
-    ax.set(yticks=range(len(t)), yticklabels=list(t), title="Test metrics with 95 % bootstrap intervals")
-    ax.margins(x=0.35); fig.tight_layout(); return fig
-
-# %% ../nbs/12_presenting_results.ipynb #ffb45fd2
-def _e(x) -> str: return html.escape(str(x))
-
-def html_table(data, # a DataFrame, a dict (key -> value) or a list of dicts
-               max_rows: int = 15, # rows shown
-               digits: int = 3, # rounding of floats
-               max_chars: int = 160, # longer cell texts are cut with an ellipsis
-              ) -> str:
-    "An escaped HTML table (long cells shortened)."
-    import pandas as pd
-    df = data if isinstance(data, pd.DataFrame) else (pd.DataFrame(data) if isinstance(data, list) else pd.Series(data, dtype=object).to_frame("value"))
-    more = f"<p class='note'>… {len(df) - max_rows} more rows</p>" if len(df) > max_rows else ""
-    df = df.head(max_rows)
-    cut = lambda t: t if len(t) <= max_chars else t[:max_chars - 1] + "…"
-    fmt = lambda v: f"{v:,.{digits}f}" if isinstance(v, float) else ("" if v is None else cut(str(v)))
-    head = "".join(f"<th>{_e(c)}</th>" for c in [df.index.name or "", *df.columns])
-    rows = "".join("<tr>" + f"<th>{_e(i)}</th>" + "".join(f"<td>{_e(fmt(v))}</td>" for v in r) + "</tr>" for i, r in zip(df.index, df.itertuples(index=False)))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
-
-def not_available(what: str, # the artefact (file) that is missing
-                  stage: str = "", # the stage that writes it
-                 ) -> str:
-    "The note shown for an absent optional artefact."
-    return f"<p class='na'>Not available in this run: {_e(what)}{f' (written by stage {_e(stage)})' if stage else ''}.</p>"
-
-def figure_html(uri: str, caption: str) -> str:
-    return f"<figure><img src='{uri}' alt='{_e(caption)}'><figcaption>{_e(caption)}</figcaption></figure>"
-
-# %% ../nbs/12_presenting_results.ipynb #b2f0f11b
-def md_to_html(text: str) -> str:
-    "Minimal, escaped markdown: #-headings, '-'/'*' bullets, paragraphs, **bold** and `code`."
-    import re
-    out, items = [], []
-    inline = lambda s: re.sub(r"`([^`]+)`", r"<code>\1</code>", re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", _e(s)))
-    def flush():
-        if items: out.append("<ul>" + "".join(f"<li>{inline(i)}</li>" for i in items) + "</ul>"); items.clear()
-    for line in text.splitlines():
-        s = line.strip()
-        if s.startswith(("- ", "* ")): items.append(s[2:]); continue
-        flush()
-        if s.startswith("#"): out.append(f"<h4>{inline(s.lstrip('#').strip())}</h4>")
-        elif s: out.append(f"<p>{inline(s)}</p>")
-    flush(); return "\n".join(out)
-
-# %% ../nbs/12_presenting_results.ipynb #47bc8020
-CAPTIONS = {"09_roc_pr": "ROC and precision-recall curves (test)", "09_gains": "Cumulative gains: model vs rule (test)",
-            "09_threshold": "Expected profit vs threshold (validation)", "09_confusion": "Confusion matrix at the chosen threshold (test)",
-            "09_calibration": "Reliability diagram: uncalibrated vs recalibrated (test)", "09_learning_curve": "Learning curve: would more data help?",
-            "09_robustness": "Score under noise, missing values and unseen categories", "09_importance": "Permutation importance (test)",
-            "09_ice": "ICE and partial dependence of the top numeric column", "09_local_explanation": "Local explanation of one prediction (the highest score)",
-            "09_residuals": "Residuals (test)"}
-
-FIGURE_RULES = [  # (start of the figure's file name, section); first match wins, the rest go to the appendix
-    (("09_robust",), "risks"), (("09_importance", "09_ice", "09_local", "08_", "train"), "model"),
-    (("09_", "evaluat"), "evaluation"), (("02_", "03_", "collect", "clean", "quality", "missing"), "data"),
-    (("04_", "05_", "06_", "eda", "feature", "select"), "eda"), (("07_", "candidate", "leader"), "candidates"),
-    (("10_", "11_", "serve", "monitor", "drift"), "monitoring")]
-
-def figure_section(name: str) -> str:
-    "The report section a saved figure belongs to (by its file name; 'appendix' when no rule matches)."
-    return next((sec for starts, sec in FIGURE_RULES if name.startswith(starts)), "appendix")
-
-def _figs(info, section):
-    "The run's saved figures that belong to `section`, embedded with captions."
-    return "".join(figure_html(png_data_uri(p), CAPTIONS.get(n, n.split("_", 1)[-1].replace("_", " ")))
-                   for n, p in info["figures"].items() if figure_section(n) == section)
-
-def _spec(info): return info["artefacts"].get("problem_spec.json") or {}
-def _metrics(info): return info["artefacts"].get("metrics.json") or {}
-
-# %% ../nbs/12_presenting_results.ipynb #f142cef5
-def section_problem(info) -> str:
-    s = _spec(info)
-    if not s: return not_available("problem_spec.json", "01")
-    rows = {"question": s.get("question"), "action": s.get("action"), "target": s.get("target"), "task": s.get("task"),
-            "primary metric": f"{s.get('metric')} — {s.get('metric_reason', '')}", "capacity": s.get("capacity"),
-            "baseline": s.get("baseline"), "acceptance bar": json.dumps(s.get("acceptance_bar", {}))}
-    c = s.get("costs")
-    money = (f"<p>Money per decision (lesson 01): a wasted offer costs {_e(c['offer_cost'])} {_e(c.get('currency', ''))}; a kept "
-             f"would-be churner is worth {_e(c['acceptance_rate'])} × {_e(c['customer_value'])} − {_e(c['offer_cost'])}.</p>") if c else \
-            "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
-    return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money
-
-# %% ../nbs/12_presenting_results.ipynb #075807d8
-def section_data(info) -> str:
-    a, parts = info["artefacts"], []
-    lin = a.get("lineage.json")
-    short = lambda k, v: v[:12] + "…" if "sha" in k and isinstance(v, str) else v
-    if isinstance(lin, list) and lin: parts.append("<h4>Sources (lineage)</h4>" + html_table([{k: short(k, v) for k, v in r.items() if not isinstance(v, (dict, list))} for r in lin], max_chars=90))
-    else: parts.append(not_available("lineage.json", "02"))
-    q = a.get("quality_report.csv")
-    if q is not None and hasattr(q, "columns"): parts.append("<h4>Data quality</h4>" + html_table(q, max_rows=12))
-    else: parts.append(not_available("quality_report.csv", "03"))
-    sp = a.get("splits.json")
-    if isinstance(sp, dict):  # sizes and settings only; row keys stay in the file
-        parts.append("<h4>Splits</h4>" + html_table({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in sp.items() if not isinstance(v, list)}))
-    else: parts.append(not_available("splits.json", "03"))
-    return "".join(parts) + _figs(info, "data")
-
-def section_eda(info) -> str:
-    md = info["artefacts"].get("eda_findings.md")
-    body = md_to_html(md) if isinstance(md, str) and md.strip() else not_available("eda_findings.md", "04")
-    return body + _figs(info, "eda")
-
-# %% ../nbs/12_presenting_results.ipynb #c97e4f3b
-def section_candidates(info) -> str:
-    lb = info["artefacts"].get("leaderboard.csv")
-    body = html_table(lb, max_rows=10) if lb is not None and hasattr(lb, "columns") else not_available("leaderboard.csv", "07")
-    return body + _figs(info, "candidates")
-
-# %% ../nbs/12_presenting_results.ipynb #483236ba
-def section_model(info) -> str:
-    a, parts = info["artefacts"], []
-    ch, meta = a.get("model_choice.json"), a.get("model_meta.json")
-    if isinstance(ch, dict): parts.append(html_table({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in ch.items()}))
-    else: parts.append(not_available("model_choice.json", "07"))
-    if isinstance(meta, dict):
-        keep = {k: (json.dumps(v)[:300] if isinstance(v, (dict, list)) else v) for k, v in meta.items() if k in ("model_name", "task", "target", "params", "classes", "model_sha256", "sha256", "data_sha256", "created", "versions")}
-        parts.append("<h4>The model file</h4>" + html_table(keep))
-    else: parts.append(not_available("model_meta.json", "08"))
-    parts.append(f"<p>Model file: {_e(info['model'].name)}</p>" if info["model"] else not_available("model.skops", "08"))
-    imp = _metrics(info).get("permutation_importance")
-    if imp: parts.append("<h4>What drives the predictions (permutation importance on test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
-    return "".join(parts) + _figs(info, "model")
-
-# %% ../nbs/12_presenting_results.ipynb #2849841c
-def _money(v, cur=""): return f"{v:,.2f} {cur}".strip()
-
-def business_sentence(info) -> str:
-    "One plain sentence on the business result with its interval, or '' when there are no costs."
-    m, s = _metrics(info), _spec(info)
-    b = (m.get("business") or {}); ci = b.get("profit_per_customer_ci"); at = b.get("model @ threshold")
-    if not (ci and at and s.get("costs")): return ""
-    cur = s["costs"].get("currency", "")
-    txt = (f"Contacting {at['contacted_share']:.0%} of customers (threshold {m['threshold']['threshold']:.2f}) is expected to earn "
-           f"{_money(ci['value'], cur)} per customer scored (95 % interval {_money(ci['ci'][0])} to {_money(ci['ci'][1], cur)})")
-    if "diff" in ci: txt += f", {_money(ci['diff'], cur)} more than today's rule (interval {_money(ci['diff_ci'][0])} to {_money(ci['diff_ci'][1], cur)})"
-    return txt + "."
-
-# %% ../nbs/12_presenting_results.ipynb #3883eb9c
-def section_evaluation(info) -> str:
-    m = _metrics(info)
-    if not m: return not_available("metrics.json", "09")
-    parts = [f"<p>Measured once on the held-out test split ({_e(m.get('n_test'))} rows), after all choices were made on train and validation.</p>"]
-    bs = business_sentence(info)
-    parts.append(f"<p class='key'>{_e(bs)}</p>" if bs else "<p class='na'>No business impact: the specification has no costs.</p>")
-    t = {k: v for k, v in (m.get("test") or {}).items() if isinstance(v, dict)}
-    if t: parts.append(f"<h4>Test metrics (primary: {_e(m.get('metric'))})</h4>" + html_table(pd_frame(t), digits=4))
-    f = metrics_figure(m)
-    if f is not None: parts.append(figure_html(fig_data_uri(f), "test metrics with 95 % bootstrap intervals"))
-    b = {k: v for k, v in (m.get("business") or {}).items() if isinstance(v, dict) and "profit" in v}
-    if b: parts.append("<h4>Campaign result on the test customers</h4>" + html_table(pd_frame(b)))
-    if m.get("baseline"): parts.append(f"<p>Baseline: {_e(m['baseline'].get('name'))} = {_e(round(m['baseline']['value'], 4) if isinstance(m['baseline'].get('value'), float) else m['baseline'].get('value'))} on {_e(m.get('metric'))}.</p>")
-    if m.get("bayes"): parts.append(f"<p>Ceiling (generated data only): the true probabilities reach AUC {m['bayes']['auc']:.3f} on the same customers.</p>")
-    if m.get("threshold"): parts.append(f"<p>Threshold: {_e(round(m['threshold']['threshold'], 3))}, chosen on validation by {_e(m['threshold'].get('rule'))}.</p>")
-    return "".join(parts) + _figs(info, "evaluation")
-
-def pd_frame(d: dict):
-    import pandas as pd
-    return pd.DataFrame(d).T
-
-# %% ../nbs/12_presenting_results.ipynb #693244bc
-def section_fairness(info) -> str:
-    fa = _metrics(info).get("fairness")
-    if not fa: return not_available("fairness gaps in metrics.json (binary tasks, stage 09)", "09")
-    return (html_table(pd_frame(fa)) + "<p>Differences are largest minus smallest group value, ratios smallest over largest, at the "
-            "chosen threshold. Equal opportunity (true-positive rate) is the gap to act on for a retention offer; selection rates "
-            "follow base rates by design. Groups below 30 customers are left out of the gaps.</p>")
-
-# %% ../nbs/12_presenting_results.ipynb #aa538914
-def section_risks(info) -> str:
-    m, d, items = _metrics(info), info["artefacts"].get("decision.json") or {}, []
-    for c in d.get("checks", []):
-        if not c.get("passed"): items.append(f"Acceptance bar not met: {c['check']}.")
-    for k, v in (m.get("test") or {}).items():
-        if isinstance(v, dict) and v.get("high") is not None and k in (m.get("metric"), "roc_auc") and v["high"] - v["low"] > 0.08:
-            items.append(f"Wide interval on {k}: {v['low']:.3f}–{v['high']:.3f}; the test split is small for fine comparisons.")
-    rob = [r for r in (m.get("robustness") or []) if r.get("error")]
-    if rob: items.append(f"The pipeline raised on perturbed inputs ({rob[0]['kind']}): {rob[0]['error'][:120]}.")
-    cal = m.get("calibration") or {}
-    if cal.get("uncalibrated") and cal.get("sigmoid") and cal["sigmoid"]["brier"] < 0.9 * cal["uncalibrated"]["brier"]:
-        items.append("Scores are not calibrated probabilities (recalibration lowers the Brier score by over 10 %): do not read them as churn probabilities without recalibrating.")
-    items += ["Trained on one snapshot: behaviour and prices change (concept drift); performance must be monitored and the model retrained.",
-              "Correlation, not causation: explanations describe the model, not the effect of changing a customer's situation.",
-              "The offer's real effect (acceptance rate) is an assumption until the online test measures it."]
-    return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>" + _figs(info, "risks")
-
-# %% ../nbs/12_presenting_results.ipynb #910d3aca
-def section_monitoring(info) -> str:
-    m, parts = _metrics(info), []
-    parts.append("<p>Monitoring artefacts (stage 11): " + (_e(", ".join(info["monitoring"][:12])) if info["monitoring"] else "none in this run") + ".</p>")
-    if not info["monitoring"]: parts.append(not_available("monitoring/", "11"))
-    parts.append("<ul><li>Inputs: drift per feature (PSI, KS / chi-square) against the training data, monthly; alert at PSI &gt; 0.2.</li>"
-                 "<li>Predictions: share above the threshold and mean score; an unexplained jump is an incident.</li>"
-                 "<li>Outcomes: realised churn of contacted vs held-out customers after the 30-day horizon; precision at capacity.</li>"
-                 "<li>Service: error rate and latency of the API (stage 10); schema violations.</li>"
-                 "<li>Retrain when the primary metric on fresh labels falls below the acceptance bar or drift persists two months.</li></ul>")
-    ot = m.get("online_test")
-    if ot: parts.append("<h4>Online test plan</h4>" + html_table(ot))
-    return "".join(parts) + _figs(info, "monitoring")
-
-# %% ../nbs/12_presenting_results.ipynb #c27008d1
-def section_summary(info) -> str:
-    d, m, s = info["artefacts"].get("decision.json"), _metrics(info), _spec(info)
-    if not d: return not_available("decision.json (the go / no-go of stage 09)", "09") + f"<p>{_e(s.get('question', ''))}</p>"
-    go = d.get("decision") == "go"
-    pm = (m.get("test") or {}).get(m.get("metric"), {})
-    metric = f"{m.get('metric')} {pm['value']:.3f} (95 % interval {pm['low']:.3f}–{pm['high']:.3f})" if pm.get("low") is not None else ""
-    return (f"<p class='decision {'go' if go else 'nogo'}'>Decision: {'GO' if go else 'NO-GO'}</p>"
-            f"<p>{_e(s.get('question', ''))}</p><p class='key'>{_e(business_sentence(info))}</p>"
-            f"<p>Model quality on unseen data (test split): {_e(metric)}.</p>"
-            "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in d.get("reasons", [])) + "</ul>")
-
-# %% ../nbs/12_presenting_results.ipynb #19462862
-def section_appendix(info) -> str:
-    man = info["artefacts"].get("manifest.json") or {}
-    parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
-    if man.get("stages"): parts.append(html_table([{k: r.get(k) for k in ("stage", "status", "duration_s")} for r in man["stages"]], max_rows=20))
-    parts.append("<p>Artefacts present: " + _e(", ".join(sorted(info["artefacts"])) or "none") + ". Missing: " + _e(", ".join(info["missing"]) or "none") + ".</p>")
-    other = _figs(info, "appendix")
-    return "".join(parts) + ("<h4>Other figures of this run</h4>" + other if other else "")
-
-SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KPIs", section_problem),
-            ("data", "Data and its quality", section_data), ("eda", "Key EDA findings", section_eda),
-            ("candidates", "Candidate comparison", section_candidates), ("model", "Chosen model and why", section_model),
-            ("evaluation", "Evaluation: business impact and intervals", section_evaluation), ("fairness", "Fairness", section_fairness),
-            ("risks", "Risks and limitations", section_risks), ("monitoring", "Monitoring plan", section_monitoring),
-            ("appendix", "Appendix: run details", section_appendix)]
-
-# %% ../nbs/12_presenting_results.ipynb #b9a7e170
-CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
-h1{border-bottom:3px solid #2c6e9b}h2{color:#2c6e9b;border-bottom:1px solid #ddd;margin-top:1.8em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
-thead th{background:#eef3f7}figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.8em;color:#555}.na{color:#8a5a00;background:#fff7e6;padding:.3em .6em;border-left:3px solid #e0a800}
-.key{font-size:1.1em;font-weight:600}.decision{font-size:1.4em;font-weight:700;padding:.3em .7em;display:inline-block;border-radius:4px}
-.go{background:#e3f5e6;color:#17602a}.nogo{background:#fde8e8;color:#9b1c1c}.note{color:#666;font-size:.85em}nav li{display:inline;margin-right:1em}"""
-
-def render_report(info: dict, # from `read_run`
-                  title: str = "", # page title; default from the spec
-                 ) -> str:
-    "The complete HTML page for the run described by `info`."
-    s = _spec(info); title = title or f"Model report: {s.get('question') or s.get('target') or info['run_dir'].name}"
-    body = []
-    for key, head, fn in SECTIONS:
-        try: content = fn(info)
-        except Exception as e: content = f"<p class='na'>This section could not be built: {_e(type(e).__name__)}: {_e(e)}</p>"
-        body.append(f"<section id='{key}'><h2>{_e(head)}</h2>\n{content}\n</section>")
-    nav = "<nav><ul>" + "".join(f"<li><a href='#{k}'>{_e(h)}</a></li>" for k, h, _ in SECTIONS) + "</ul></nav>"
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title><style>{CSS}</style></head>"
-            f"<body><h1>{_e(title)}</h1><p class='note'>Run folder {_e(info['run_dir'].name)} · generated {stamp} by ml_lifecycle.report</p>"
-            f"{nav}\n" + "\n".join(body) + "</body></html>")
-
-# %% ../nbs/12_presenting_results.ipynb #2af492b9
-def build_report(run_dir, # the run folder
-                ) -> Path:
-    "Write run_dir/report.html (self-contained) and run_dir/model_card.md; return the report's path."
-    rd = Path(run_dir)
-    info = read_run(rd)
-    page = render_report(info)
-    out = rd / "report.html"; out.write_text(page, encoding="utf-8")
-    (rd / "model_card.md").write_text(model_card(info), encoding="utf-8")
-    return out
-
 # %% ../nbs/12_presenting_results.ipynb #e3320af2
 def _round(v, n=4): return round(v, n) if isinstance(v, float) else ("n/a" if v is None else v)
 
@@ -424,26 +82,13 @@ def model_card(info: dict, # from `read_run`
           "- Explanations are associations, not causal effects.", "- Re-evaluate fairness when the population or the threshold changes.", ""]
     return "\n".join(L)
 
-# %% ../nbs/12_presenting_results.ipynb #e9395af5
-def check_report(path, # a report.html
-                ) -> dict:
-    "Parse the report; return counts of sections, images and external references; raise ValueError on an empty section or a non-embedded image."
-    from html.parser import HTMLParser
-    class P(HTMLParser):
-        def __init__(self):
-            super().__init__(); self.sections, self.imgs, self.ext, self.cur, self.depth = {}, [], [], None, 0
-        def handle_starttag(self, tag, a):
-            a = dict(a)
-            if tag == "section": self.cur = a.get("id"); self.sections[self.cur] = ""
-            if tag == "img": self.imgs.append(a.get("src", "")); self.sections[self.cur] = self.sections.get(self.cur, "") + "[img]"
-            if tag in ("link", "script") or (tag == "a" and a.get("href", "#")[:1] not in ("#", "")): self.ext.append(tag)
-        def handle_endtag(self, tag):
-            if tag == "section": self.cur = None
-        def handle_data(self, d):
-            if self.cur: self.sections[self.cur] += d
-    p = P(); p.feed(Path(path).read_text(encoding="utf-8"))
-    empty = [k for k, v in p.sections.items() if len(v.strip()) < 20]
-    if empty: raise ValueError(f"{path}: empty section(s) {empty}")
-    bad = [s[:40] for s in p.imgs if not s.startswith("data:image/png;base64,")]
-    if bad: raise ValueError(f"{path}: image(s) not embedded: {bad}")
-    return dict(sections=len(p.sections), images=len(p.imgs), external=len(p.ext))
+# %% ../nbs/12_presenting_results.ipynb #2af492b9
+def build_report(run_dir, # the run folder
+                ) -> Path:
+    "Write run_dir/report.html (self-contained) and run_dir/model_card.md; return the report's path."
+    rd = Path(run_dir)
+    info = read_run(rd)
+    page = render_report(info)
+    out = rd / "report.html"; out.write_text(page, encoding="utf-8")
+    (rd / "model_card.md").write_text(model_card(info), encoding="utf-8")
+    return out
