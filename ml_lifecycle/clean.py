@@ -6,35 +6,30 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/data_cleaning.html.md"""
 
 # %% ../nbs/03_data_cleaning.ipynb #5f86edad
 from __future__ import annotations
-import importlib, json, re
+import json, re
 from collections import namedtuple
 from pathlib import Path
-
-class _LazyModule:
-    "A module imported on first use, so that `import ml_lifecycle.clean` stays fast (pandas and numpy load when needed)."
-    def __init__(self, name): self._name, self._mod = name, None
-    def __getattr__(self, attr):
-        if self._mod is None: self._mod = importlib.import_module(self._name)
-        return getattr(self._mod, attr)
-
-globals().update(np=_LazyModule("numpy"), pd=_LazyModule("pandas"))  # (kept out of __all__)
 
 # %% auto #0
 __all__ = ['MISSING_TOKENS', 'CHURN_ALIASES', 'CHURN_ENTITY', 'CLEAN_RULES', 'Splits', 'to_missing', 'parse_numbers',
            'parse_dates', 'normalize_categories', 'to_unit', 'quality_report', 'plot_missingness',
            'find_fuzzy_duplicates', 'drop_record_duplicates', 'clean_table', 'make_splits', 'load_splits',
-           'outlier_flags', 'column_roles', 'make_preprocessor', 'masked_imputation_error', 'clean_text', 'Winsorizer']
+           'outlier_flags', 'column_roles', 'make_preprocessor', 'masked_imputation_error', 'clean_text']
 
 # %% ../nbs/03_data_cleaning.ipynb #21dfe200
 MISSING_TOKENS = {"", "na", "n/a", "nan", "none", "null", "nil", "-", "--", "?", "missing", "#n/a"}
 
 def _check_frame(df, cols=(), what="column(s)"):
     "Raise TypeError unless `df` is a DataFrame, ValueError naming the `cols` it lacks."
+    import pandas as pd
     if not isinstance(df, pd.DataFrame): raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in cols if c not in df.columns]
     if missing: raise ValueError(f"{what} {missing} not found; the table has {list(df.columns)[:20]}")
 
-def _is_text(s): return pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
+def _is_text(s):
+    "Whether `s` holds text (string or object dtype)."
+    import pandas as pd
+    return pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
 
 def to_missing(s: pd.Series, # any column; non-text columns are returned unchanged
               ) -> pd.Series:
@@ -49,6 +44,7 @@ _NUM_JUNK = re.compile(r"[\s$€£¥,%]|usd|eur|gbp", re.I)
 def parse_numbers(s: pd.Series, # a column of numbers, possibly stored as text
                  ) -> pd.Series:
     "Read numbers written as text ('$1,299.00', ' 42 ', '(15)', '12%') as floats; unreadable values become NaN."
+    import pandas as pd
     if pd.api.types.is_bool_dtype(s): return s.astype(float)
     if pd.api.types.is_numeric_dtype(s): return s.astype(float)
     t = to_missing(s)
@@ -69,6 +65,7 @@ def parse_dates(s: pd.Series, # a column of dates, possibly as text in several f
                 dayfirst: bool = False, # read 05/03/2024 as 5 March (True) or 3 May (False)
                ) -> pd.Series:
     "Parse a column of mixed date formats: ISO 8601 first, then any other format; unreadable values become NaT."
+    import pandas as pd
     if pd.api.types.is_datetime64_any_dtype(s): return s
     if pd.api.types.is_numeric_dtype(s):
         raise TypeError(f"column '{s.name}' holds numbers ({s.dtype}), not dates; convert epochs explicitly with pd.to_datetime(unit=...)")
@@ -87,6 +84,7 @@ def normalize_categories(s: pd.Series, # a text column of category labels
                          aliases: dict | None = None, # other spellings -> canonical label, e.g. {'MTM': 'Month-to-month'}
                         ) -> pd.Series:
     "Merge spellings that differ only in case, spaces, '_' or '-', map `aliases`, keep each group's most frequent spelling."
+    import pandas as pd
     t = to_missing(s)
     key = _cat_key(t)
     ak = lambda x: _cat_key(pd.Series([x], dtype="string")).iloc[0]
@@ -117,12 +115,14 @@ def to_unit(values: pd.Series, # the measurements (numbers, or text such as '1.5
 
 # %% ../nbs/03_data_cleaning.ipynb #5f903add
 def _validity(s, rule):
+    import numpy as np
     if callable(rule): return rule(s)
     lo, hi = rule
     return s.between(-np.inf if lo is None else lo, np.inf if hi is None else hi)
 
 def _column_quality(col, c, rules, id_columns, snapshot, max_categories):
     "The quality dimensions of one column (see `quality_report`)."
+    import numpy as np, pandas as pd
     s = to_missing(col); present = s.dropna()
     r = dict(column=c, dtype=str(col.dtype), n_missing=int(s.isna().sum()), completeness=1 - s.isna().mean(),
              validity=np.nan, consistency=np.nan, uniqueness=np.nan, timeliness=np.nan, n_distinct=present.nunique())
@@ -146,6 +146,7 @@ def quality_report(df: pd.DataFrame, # the table to profile (raw or cleaned)
                    max_categories: int = 50, # text columns with more distinct values are free text: no consistency score
                   ) -> pd.DataFrame:
     "One row per column with completeness, validity, consistency, uniqueness and timeliness (0-1), plus a table row."
+    import numpy as np, pandas as pd
     _check_frame(df, list(rules or {}) + list(id_columns))
     snapshot = pd.Timestamp(snapshot) if snapshot is not None else pd.Timestamp.now().normalize()
     rows = [_column_quality(df[c], c, rules, id_columns, snapshot, max_categories) for c in df.columns]
@@ -160,6 +161,7 @@ def plot_missingness(df: pd.DataFrame, # the table
                      seed: int = 0, # sampling seed
                     ):
     "Bar chart of the share missing per column and a missingness matrix on a sample of rows; returns the figure."
+    import numpy as np
     import matplotlib.pyplot as plt
     _check_frame(df)
     miss = df.apply(to_missing).isna()
@@ -181,6 +183,7 @@ def _field_text(s):
 
 def _candidate_pairs(df, block, max_block):
     "Positions (i, j), i < j, of the row pairs to compare: all pairs, or pairs within a block."
+    import numpy as np, pandas as pd
     n = len(df)
     if block is None:
         if n > max_block: raise ValueError(f"{n} rows are too many to compare pairwise; set `block` to a column that splits them")
@@ -200,6 +203,7 @@ def find_fuzzy_duplicates(df: pd.DataFrame, # the table
                           max_block: int = 3_000, # refuse blocks larger than this (n² comparisons)
                          ) -> pd.DataFrame:
     "Pairs of rows whose `columns` are all similar by edit distance (score = the least similar column present in both)."
+    import numpy as np, pandas as pd
     from rapidfuzz import fuzz, process
     _check_frame(df, list(columns) + ([block] if block else []))
     if not len(columns): raise ValueError("columns is empty; name the columns that identify an entity")
@@ -212,8 +216,7 @@ def find_fuzzy_duplicates(df: pd.DataFrame, # the table
         sc = process.cpdist(v[i].tolist(), v[j].tolist(), scorer=fuzz.ratio, dtype=np.float32, workers=1) if len(i) else np.zeros(0)
         score = np.minimum(score, np.where(ok[i] & ok[j], sc, np.inf))  # a field missing on either side is skipped
     keep = np.isfinite(score) & (score >= lo); i, j, score = i[keep], j[keep], score[keep]
-    vals = txt.fillna("∅").to_numpy(object)
-    key = lambda rows: [" | ".join(r) for r in vals[rows]]
+    key = lambda rows: [" | ".join(r) for r in txt.fillna("∅").to_numpy(object)[rows]]
     res = pd.DataFrame(dict(index_a=df.index[i], index_b=df.index[j], score=score.astype(float), key_a=key(i), key_b=key(j)))
     res["is_duplicate"] = res["score"] >= threshold
     return res.sort_values("score", ascending=False, ignore_index=True)
@@ -287,6 +290,7 @@ def clean_table(df: pd.DataFrame, # the raw modelling table (from `load_table`, 
                 rules: dict | None = None, # domain knowledge (see `CLEAN_RULES`); None = `CLEAN_RULES`
                ) -> pd.DataFrame:
     "Repair types, spellings, units and impossible values (-> NaN); drop duplicate rows, repeated ids and rows without a target."
+    import pandas as pd
     _check_frame(df)
     rules = {**CLEAN_RULES, **(rules or {})}
     target, ids = _spec_get(spec, "target"), list(_spec_get(spec, "id_columns", []))
@@ -350,6 +354,7 @@ def load_splits(cfg, # run parameters
                 spec=None, # the ProblemSpec; None = `load_spec(cfg)`
                ) -> Splits:
     "The train/valid/test split of this run: read from run_dir/splits when present, else built (and saved when run_dir is set)."
+    import pandas as pd
     p = cfg.path("splits.json")
     if p is not None and p.exists() and all(cfg.path(f"splits/{k}.parquet").exists() for k in Splits._fields):
         return Splits(*(pd.read_parquet(cfg.path(f"splits/{k}.parquet")) for k in Splits._fields))
@@ -368,6 +373,7 @@ def outlier_flags(X: pd.DataFrame, # numeric columns (NaN allowed for zscore/iqr
                   seed: int = 0, # IsolationForest seed
                  ) -> pd.DataFrame:
     "Boolean flags per column (zscore, iqr) or one 'iforest' column per row (IsolationForest on median-imputed X)."
+    import pandas as pd
     _check_frame(X)
     bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if bad: raise TypeError(f"outlier_flags needs numeric columns; {bad} are not (parse them first)")
@@ -382,57 +388,20 @@ def outlier_flags(X: pd.DataFrame, # numeric columns (NaN allowed for zscore/iqr
         return pd.DataFrame({"iforest": pred == -1}, index=X.index)
     raise ValueError(f"method {method!r} unknown; expected 'zscore', 'iqr' or 'iforest'")
 
-# %% ../nbs/03_data_cleaning.ipynb #8e377b3d
-def _winsor_bounds(X, method, lower, upper, k, names):
-    "Lower and upper bounds per column of the float array `X` (NaN ignored); all-NaN columns are an error."
-    if method not in ("quantile", "iqr"): raise ValueError(f"method {method!r} unknown; expected 'quantile' or 'iqr'")
-    if not 0 <= lower < upper <= 1: raise ValueError(f"need 0 <= lower < upper <= 1, got {lower}, {upper}")
-    empty = np.isnan(X).all(axis=0)
-    if empty.any(): raise ValueError(f"Winsorizer: column(s) {list(np.asarray(names)[empty])} have no values; drop or impute them first")
-    if method == "quantile": return np.nanquantile(X, lower, axis=0), np.nanquantile(X, upper, axis=0)
-    q1, q3 = np.nanquantile(X, 0.25, axis=0), np.nanquantile(X, 0.75, axis=0)
-    return q1 - k * (q3 - q1), q3 + k * (q3 - q1)
-
-# %% ../nbs/03_data_cleaning.ipynb #1acae722
-def _define_winsorizer():
-    "Define `Winsorizer`; scikit-learn is imported here, on first use, so that `import ml_lifecycle.clean` stays fast."
-    from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
-    from sklearn.utils.validation import check_is_fitted, validate_data
-
-    class Winsorizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-        "Cap each column at bounds learned in `fit`: quantiles (`method='quantile'`) or Tukey's fences (`method='iqr'`)."
-        def __init__(self, method="quantile", lower=0.01, upper=0.99, k=1.5):
-            self.method, self.lower, self.upper, self.k = method, lower, upper, k
-
-        def fit(self, X, y=None):
-            X = validate_data(self, X, dtype=float, ensure_all_finite="allow-nan")
-            names = getattr(self, "feature_names_in_", np.arange(X.shape[1]))
-            self.lower_, self.upper_ = _winsor_bounds(X, self.method, self.lower, self.upper, self.k, names)
-            return self
-
-        def transform(self, X):
-            check_is_fitted(self)
-            return np.clip(validate_data(self, X, dtype=float, ensure_all_finite="allow-nan", reset=False), self.lower_, self.upper_)
-
-        def __sklearn_tags__(self):
-            tags = super().__sklearn_tags__(); tags.input_tags.allow_nan = True
-            return tags
-
-    Winsorizer.__module__, Winsorizer.__qualname__ = __name__, "Winsorizer"  # picklable as ml_lifecycle.clean.Winsorizer
-    return Winsorizer
-
-# %% ../nbs/03_data_cleaning.ipynb #2b7a1bc1
-_all_ = ["Winsorizer"]
-
+# %% ../nbs/03_data_cleaning.ipynb #04b5af0e
 def __getattr__(name):
+    "Deprecated: `ml_lifecycle.clean.Winsorizer` now lives in `ml_lifecycle.clean_internals`."
     if name == "Winsorizer":
-        globals()["Winsorizer"] = cls = _define_winsorizer()
-        return cls
+        import warnings
+        warnings.warn("import Winsorizer from ml_lifecycle.clean_internals", DeprecationWarning, stacklevel=2)
+        from ml_lifecycle.clean_internals import Winsorizer
+        return Winsorizer
     raise AttributeError(f"module 'ml_lifecycle.clean' has no attribute {name!r}")
 
 # %% ../nbs/03_data_cleaning.ipynb #f26c3aad
 def _to_object(X):
     "Text columns as object arrays with np.nan for missing (what scikit-learn's imputers and encoders expect)."
+    import numpy as np, pandas as pd
     X = pd.DataFrame(X)
     return X.astype("string").astype(object).where(X.notna(), np.nan)
 
@@ -441,6 +410,7 @@ def column_roles(spec, # the ProblemSpec (or None)
                  max_categories: int = 50, # text columns with more distinct values are free text, not categories
                 ) -> dict:
     "Which columns are numeric, categorical, or ignored (ids, drop, time, target, dates, free text, empty)."
+    import pandas as pd
     _check_frame(X)
     skip = set(_spec_get(spec, "id_columns", [])) | set(_spec_get(spec, "drop_columns", [])) | {_spec_get(spec, "time_column"), _spec_get(spec, "target")}
     roles = dict(numeric=[], categorical=[], ignored=[])
@@ -496,8 +466,11 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     from sklearn.preprocessing import FunctionTransformer
     roles = column_roles(spec, X, max_categories)
     if not roles["numeric"] and not roles["categorical"]: raise ValueError(f"no usable feature columns in {list(X.columns)[:20]}")
-    num = make_pipeline(*([__getattr__("Winsorizer")()] if winsorize else []), _numeric_imputer(impute, indicators),
-                        *([_scaler(scaler)] if scaler else []))
+    caps = []
+    if winsorize:
+        from ml_lifecycle.clean_internals import Winsorizer  # scikit-learn loads here, not at `import ml_lifecycle.clean`
+        caps = [Winsorizer()]
+    num = make_pipeline(*caps, _numeric_imputer(impute, indicators), *([_scaler(scaler)] if scaler else []))
     cat = make_pipeline(FunctionTransformer(_to_object, feature_names_out="one-to-one"),
                         SimpleImputer(strategy="constant", fill_value="missing"), _encoder(encoder))
     return ColumnTransformer([("num", num, roles["numeric"]), ("cat", cat, roles["categorical"])], remainder="drop")
@@ -509,6 +482,7 @@ def masked_imputation_error(X: pd.DataFrame, # numeric columns with (some) missi
                             seed: int = 0, # which values are hidden
                            ) -> pd.DataFrame:
     "Hide `frac` of the known values (MCAR), impute with each imputer, and return the RMSE/std per imputer and column."
+    import numpy as np, pandas as pd
     from sklearn.base import clone
     _check_frame(X)
     bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]

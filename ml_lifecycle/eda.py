@@ -6,16 +6,6 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/eda.html.md"""
 
 # %% ../nbs/04_eda.ipynb #4a8b00f9
 from __future__ import annotations
-import importlib
-
-class _LazyModule:
-    "A module imported on first use, so that `import ml_lifecycle.eda` stays fast."
-    def __init__(self, name): self._name, self._mod = name, None
-    def __getattr__(self, attr):
-        if self._mod is None: self._mod = importlib.import_module(self._name)
-        return getattr(self._mod, attr)
-
-globals().update(np=_LazyModule("numpy"), pd=_LazyModule("pandas"))  # (kept out of __all__)
 
 # %% auto #0
 __all__ = ['summary_by_target', 'plot_distributions', 'plot_rates', 'wilson_ci', 'target_rate', 'plot_target_rate', 'cramers_v',
@@ -24,12 +14,16 @@ __all__ = ['summary_by_target', 'plot_distributions', 'plot_rates', 'wilson_ci',
 # %% ../nbs/04_eda.ipynb #71e64188
 def _check_frame(df, cols=()):
     "TypeError unless a DataFrame; ValueError naming missing columns; ValueError on an empty frame."
+    import pandas as pd
     if not isinstance(df, pd.DataFrame): raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     missing = [c for c in cols if c not in df.columns]
     if missing: raise ValueError(f"column(s) {missing} not found; the table has {list(df.columns)[:20]}")
     if len(df) == 0: raise ValueError("the table is empty (0 rows)")
 
-def _is_cat(s): return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+def _is_cat(s):
+    "Whether `s` is categorical: not numeric, or boolean."
+    import pandas as pd
+    return not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
 
 def _positive(y, task, positive):
     "The target as 0/1 (binary: is the positive class), as numbers (regression) or as text labels (multiclass)."
@@ -43,6 +37,7 @@ def summary_by_target(df: pd.DataFrame, # the training table
                       columns: list | None = None, # numeric columns; None = all numeric but the target
                      ) -> pd.DataFrame:
     "Mean, median, variance and skew of each numeric column per target class (or overall + Spearman rho for regression)."
+    import pandas as pd
     _check_frame(df, [target] + list(columns or []))
     cols = [c for c in (columns or df.select_dtypes("number").columns) if c != target and not pd.api.types.is_bool_dtype(df[c])]
     stats = ["mean", "median", "var", "skew"]
@@ -97,6 +92,7 @@ def wilson_ci(k, # number of positives (scalar or array)
               z: float = 1.96, # normal quantile: 1.96 for 95%
              ):
     "Wilson score interval (low, high) for the proportion k/n; NaN where n is 0."
+    import numpy as np
     k, n = np.asarray(k, float), np.asarray(n, float)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
@@ -107,6 +103,7 @@ def wilson_ci(k, # number of positives (scalar or array)
 # %% ../nbs/04_eda.ipynb #a1ca8479
 def _mean_ci(y, g, z, order):
     "Mean of a numeric target per group with a normal-approximation interval."
+    import numpy as np, pandas as pd
     a = y.groupby(g).agg(["size", "mean", "std"])
     half = z * a["std"].fillna(0) / np.sqrt(a["size"])
     r = pd.DataFrame({"n": a["size"], "rate": a["mean"], "low": a["mean"] - half, "high": a["mean"] + half})
@@ -114,6 +111,7 @@ def _mean_ci(y, g, z, order):
 
 def _class_rate(y, g, cl, z, order):
     "Share of class `cl` per group with its Wilson interval."
+    import pandas as pd
     a = (y.astype("string") == str(cl)).astype(float).groupby(g).agg(["size", "sum"])
     lo, hi = wilson_ci(a["sum"], a["size"], z)
     r = pd.DataFrame({"n": a["size"], "rate": a["sum"] / a["size"], "low": lo, "high": hi}, index=a.index)
@@ -129,6 +127,7 @@ def target_rate(df: pd.DataFrame, # the training table
                 z: float = 1.96, # interval width (1.96 = 95%)
                ) -> pd.DataFrame:
     "Per group of `col`: n, the target rate (or mean) and its confidence interval low/high."
+    import pandas as pd
     _check_frame(df, [col, target])
     g = df[col]
     if not _is_cat(g) and g.nunique() > bins: g = pd.qcut(g, bins, duplicates="drop")
@@ -147,6 +146,7 @@ def plot_target_rate(rates: pd.DataFrame, # output of `target_rate`
                      label: str = "target rate", # x-axis label
                     ):
     "Horizontal dot-and-whisker plot of the rate per group with its interval; group sizes in the labels."
+    import numpy as np
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(6, 0.35 * len(rates) + 1.2))
     r = rates.reset_index()
@@ -154,6 +154,8 @@ def plot_target_rate(rates: pd.DataFrame, # output of `target_rate`
     y = np.arange(len(r))
     ax.errorbar(r["rate"], y, xerr=[r["rate"] - r["low"], r["high"] - r["rate"]], fmt="o", capsize=3)
     ax.set_yticks(y, lab); ax.set_xlabel(label); ax.invert_yaxis()
+    ax.xaxis.set_major_locator(plt.MaxNLocator(nbins=2))  # at most three ticks: labels such as 0.175 must not overlap
+    ax.xaxis.set_major_formatter("{x:.2f}")
     if overall is not None: ax.axvline(overall, ls="--", c="grey", lw=1)
     return ax
 
@@ -162,6 +164,7 @@ def cramers_v(x: pd.Series, # a categorical column
               y: pd.Series, # another categorical column
              ) -> float:
     "Bias-corrected Cramér's V between two categorical columns (missing values form their own category)."
+    import numpy as np, pandas as pd
     from scipy.stats import chi2_contingency
     t = pd.crosstab(x.astype("string").fillna("(missing)"), y.astype("string").fillna("(missing)"))
     n = t.to_numpy().sum()
@@ -177,6 +180,7 @@ def cramers_v_matrix(df: pd.DataFrame, # the table
                      cols: list, # categorical columns
                     ) -> pd.DataFrame:
     "Symmetric matrix of Cramér's V between `cols`."
+    import numpy as np, pandas as pd
     _check_frame(df, cols)
     m = pd.DataFrame(np.eye(len(cols)), index=cols, columns=cols)
     for i, a in enumerate(cols):
@@ -188,6 +192,7 @@ def adjust_pvalues(p, # p-values (array-like, NaN allowed)
                    method: str = "holm", # 'holm' or 'bh' (Benjamini-Hochberg)
                   ) -> np.ndarray:
     "Multiple-testing adjusted p-values (Holm step-down or Benjamini-Hochberg step-up); NaN stays NaN."
+    import numpy as np
     p = np.asarray(p, float); out = np.full_like(p, np.nan)
     ok = ~np.isnan(p); q = p[ok]; m = len(q)
     if m == 0: return out
@@ -209,6 +214,7 @@ def _regression_test(x, y):
     return ("Spearman", r, p, r, "rho")
 
 def _numeric_vs_class(x, y, task, positive):
+    import numpy as np
     from scipy import stats
     if task == "binary":
         pos = (y.astype("string") == str(positive)).to_numpy()
@@ -223,6 +229,7 @@ def _numeric_vs_class(x, y, task, positive):
 # %% ../nbs/04_eda.ipynb #e7477f3f
 def _effect_tests(x, y, task, positive):
     "(test, statistic, p, effect, effect_name) for one feature x against target y."
+    import numpy as np, pandas as pd
     from scipy.stats import chi2_contingency
     ok = x.notna() & y.notna(); x, y = x[ok], y[ok]
     if x.nunique() < 2: return ("constant", np.nan, np.nan, np.nan, "")
@@ -240,6 +247,7 @@ def association_tests(df: pd.DataFrame, # the training table
                       columns: list | None = None, # features to test; None = all but the target
                      ) -> pd.DataFrame:
     "One test per feature against the target, with effect size and Holm / Benjamini-Hochberg adjusted p-values."
+    import pandas as pd
     columns = [c for c in df.columns if c != target] if columns is None else list(columns)
     _check_frame(df, columns + [target])
     rows = [dict(zip(["test", "statistic", "p", "effect", "effect_name"], _effect_tests(df[c], df[target], task, positive)), feature=c)
@@ -279,6 +287,7 @@ def single_feature_scores(df: pd.DataFrame, # the training table
                           seed: int = 0, # fold shuffling
                          ) -> pd.DataFrame:
     "Out-of-fold score of a depth-3 tree on each feature alone; `suspicious` marks likely leaks."
+    import pandas as pd
     from sklearn.model_selection import cross_val_predict, KFold, StratifiedKFold
     columns = [c for c in df.columns if c != target] if columns is None else list(columns)
     _check_frame(df, columns + [target])
@@ -291,8 +300,7 @@ def single_feature_scores(df: pd.DataFrame, # the training table
         pred = cross_val_predict(model, x, y, cv=folds, method="predict" if task == "regression" else "predict_proba")
         rows.append(dict(feature=c, score=_score(y, pred, task)))
     r = pd.DataFrame(rows, columns=["feature", "score"]).set_index("feature").sort_values("score", ascending=False)
-    r["metric"] = "r2" if task == "regression" else "roc_auc"
-    r["suspicious"] = r["score"] > suspicious
+    r["metric"], r["suspicious"] = ("r2" if task == "regression" else "roc_auc"), r["score"] > suspicious
     return r
 
 # %% ../nbs/04_eda.ipynb #81419775
@@ -300,6 +308,7 @@ def dates_after(df: pd.DataFrame, # the table
                 snapshot, # the prediction date (anything `pd.Timestamp` reads)
                ) -> pd.DataFrame:
     "Per datetime column: how many values fall after `snapshot` (a sign the value was written later: a leak)."
+    import pandas as pd
     _check_frame(df)
     snap = pd.Timestamp(snapshot)
     rows = [dict(column=c, n_after=int((df[c] > snap).sum()), share_after=float((df[c] > snap).mean()), latest=df[c].max())

@@ -26,18 +26,18 @@ def reading(cfg, # the run parameters (`resolve_params`): which data, which mode
             claim: str, # the reading, in the words of the prose
             found="", # str or function() -> str: the numbers behind it, shown when it fails or on other data
             only: str | None = None, # "fast" or "full": the claim is about that mode only
-           ) -> bool | None:
+           ) -> None:
     "Check a reading. On the built-in data a claim that does not hold fails the notebook; on other data it is a printed comparison and never stops the run."
-    if only and only != _mode(cfg): return None
+    # returns None, so a hidden check cell leaves no output behind
+    if only and only != _mode(cfg): return
     builtin = on_builtin(cfg)
     try:
         ok = bool(holds() if callable(holds) else holds)
         shown = found() if callable(found) else found
     except Exception as e:
         if builtin: raise
-        print(f"On your data, the lesson's reading does not apply: {claim} ({type(e).__name__}: {e})"); return None
+        print(f"On your data, the lesson's reading does not apply: {claim} ({type(e).__name__}: {e})"); return
     if builtin and not ok: raise ReadingFailed(f"The reading no longer matches the output: {claim}" + (f" (found: {shown})" if shown else ""))
     if not builtin:
         print(f"On your data: {'as on the built-in data' if ok else 'unlike on the built-in data'}, "
               f"{'it holds' if ok else 'it does not hold'} that {claim[0].lower() + claim[1:]}" + (f" ({shown})" if shown else ""))
-    return ok

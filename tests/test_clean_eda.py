@@ -11,6 +11,18 @@ def frame(n=60):
     return pd.DataFrame({"id": [f"c{i}" for i in range(n)], "x": rng.normal(size=n), "cat": rng.choice(["a", "b"], n),
                          "y": np.tile([0, 1], n // 2)})
 
+def test_clean_and_eda_import_light():
+    "`import ml_lifecycle.clean` / `.eda` load neither pandas nor scikit-learn; the winsoriser still comes (deprecated) from clean."
+    import subprocess, sys
+    code = ("import sys, warnings, ml_lifecycle.clean, ml_lifecycle.eda\n"
+            "print(sorted(m for m in ('pandas', 'numpy', 'sklearn', 'scipy') if m in sys.modules))\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always'); W = ml_lifecycle.clean.Winsorizer\n"
+            "print(W.__module__, any(issubclass(x.category, DeprecationWarning) for x in w))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]", out[0]
+    assert out[1] == "ml_lifecycle.clean_internals True", out[1]
+
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="nope"): clean.quality_report(frame(), rules={"nope": (0, 1)})
     with pytest.raises(ValueError, match="nope"): clean.find_fuzzy_duplicates(frame(), ["nope"])
@@ -29,7 +41,8 @@ def test_wrong_types():
 
 def test_all_nan_column():
     df = frame().assign(empty=np.nan)
-    with pytest.raises(ValueError, match="empty"): clean.Winsorizer().fit(df[["x", "empty"]])
+    from ml_lifecycle.clean_internals import Winsorizer
+    with pytest.raises(ValueError, match="empty"): Winsorizer().fit(df[["x", "empty"]])
     with pytest.raises(ValueError, match="empty"): clean.masked_imputation_error(df[["x", "empty"]], {})
     assert "empty" in clean.column_roles(SPEC, df)["ignored"]          # never a feature
     assert clean.quality_report(df).loc["empty", "completeness"] == 0

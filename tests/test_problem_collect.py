@@ -124,3 +124,15 @@ def test_notebooks_on_user_csv(nb, data, target, tmp_path):
     pm.execute_notebook(str(nbs / f"{nb}.ipynb"), str(tmp_path / "out.ipynb"), cwd=str(nbs), progress_bar=False,
                         parameters=dict(data=str(FIX / data), target=target, fast=True, run_dir=str(tmp_path / "run")))
     assert (tmp_path / "run" / ("problem_spec.json" if nb.startswith("01") else "table.parquet")).exists()
+
+# --- sources (the plumbing under lessons 01 and 02) ----------------------------------------------
+def test_sources_reexported_and_strict(tmp_path):
+    import ml_lifecycle.collect as collect, ml_lifecycle.sources as sources
+    for name in ("read_csv_robust", "sha256_file", "sha256_frame", "serve_records", "fetch_json", "churn_dir", "snapshot_date"):
+        assert getattr(collect, name) is getattr(sources, name) and name in collect.__all__
+    p = sources.write_json({"a": sources.plain(np.int64(1))}, tmp_path / "r.json")
+    assert sources.read_json_fields(p, {"a"}) == {"a": 1}
+    with pytest.raises(ValueError, match=r"unknown thing field\(s\) \['a'\]"): sources.read_json_fields(p, {"b"}, "thing")
+    assert sources.positive_label_of(pd.Series(["no", "yes"])) == "yes"
+    assert sources.positive_mask(["1", 0, 1]).tolist() == [True, False, True]
+    with pytest.raises(ValueError, match="is empty"): (tmp_path / "e.csv").write_text("") or sources.read_table_file(tmp_path / "e.csv")
