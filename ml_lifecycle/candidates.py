@@ -6,17 +6,18 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/model_selection.html.md"""
 
 # %% ../nbs/07_model_selection.ipynb #df0f589f
 from __future__ import annotations
-import json, time
-from pathlib import Path
+import time
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from .candidate_internals import (LabelEncodedClassifier, SCORERS, scorer, lower_is_better, save_model_choice,
+                                              load_model_choice, _as_matrix, _score, _subsample, _flat_steps,
+                                              _churn_rule_columns)  # re-exported
 
 # %% auto #0
-__all__ = ['CLASSIFIERS', 'REGRESSORS', 'INTERPRETABLE', 'BASELINES', 'SLOW_ON_LARGE', 'SCORERS', 'REPORTED', 'model_names',
-           'LabelEncodedClassifier', 'RuleBaseline', 'make_estimator', 'candidate_models', 'metrics_for', 'scorer',
-           'lower_is_better', 'make_cv', 'make_front', 'make_model_pipeline', 'split_xy', 'spot_check', 'choose_models',
-           'save_model_choice', 'load_model_choice']
+__all__ = ['CLASSIFIERS', 'REGRESSORS', 'INTERPRETABLE', 'BASELINES', 'SLOW_ON_LARGE', 'REPORTED', 'model_names', 'RuleBaseline',
+           'make_estimator', 'candidate_models', 'metrics_for', 'make_cv', 'make_front', 'make_model_pipeline',
+           'split_xy', 'spot_check', 'choose_models']
 
 # %% ../nbs/07_model_selection.ipynb #626f4619
 CLASSIFIERS = ("dummy", "rule", "logistic", "tree", "knn", "svm", "random_forest", "xgboost", "hist_gb", "mlp")
@@ -33,42 +34,7 @@ def model_names(task: str, # binary, multiclass or regression
     if task == "regression": return REGRESSORS
     return CLASSIFIERS if rule and task == "binary" else tuple(n for n in CLASSIFIERS if n != "rule")
 
-# %% ../nbs/07_model_selection.ipynb #22086a74
-def _as_matrix(X, est):
-    "A float64 DataFrame whose columns are exactly those `est` was fitted on, as a numpy array (XGBoost's pandas path costs ~5 ms a call); anything else unchanged."
-    names = getattr(est, "feature_names_in_", None)
-    if (isinstance(X, pd.DataFrame) and names is not None and X.shape[1] == len(names) and (X.columns == names).all()
-            and (X.dtypes == "float64").all()): return X.to_numpy()
-    return X
-
-class LabelEncodedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
-    "Fit `estimator` on labels coded 0..k-1 and answer with the original labels (XGBoost needs the codes)."
-    def __init__(self, estimator=None, # a classifier that wants integer labels 0..k-1
-                ):
-        self.estimator = estimator
-
-    def fit(self, X, y, **fit_params):
-        self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
-        self.estimator_ = clone(self.estimator).fit(X, codes, **fit_params)
-        if hasattr(self.estimator_, "n_features_in_"): self.n_features_in_ = self.estimator_.n_features_in_
-        return self
-
-    def predict(self, X): return self.classes_[np.asarray(self.estimator_.predict(_as_matrix(X, self.estimator_))).astype(int)]
-    def predict_proba(self, X): return self.estimator_.predict_proba(_as_matrix(X, self.estimator_))
-    @property
-    def feature_importances_(self): return self.estimator_.feature_importances_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
 # %% ../nbs/07_model_selection.ipynb #d7278ea3
-def _churn_rule_columns(X):
-    "The columns of the lesson-01 rule in the churn table, or None when the table is not the churn table."
-    cols = dict(contract_col="contract_type", recent_col="minutes_last_30d", before_col="minutes_prev_30d")
-    return cols if all(c in X.columns for c in cols.values()) else None
-
 class RuleBaseline(ClassifierMixin, BaseEstimator):
     "Lesson 01's churn rule as an estimator: `fit` learns nothing, `predict_proba` is the rule score scaled to [0, 1]."
     def __init__(self, contract_col: str = "contract_type", # contract type column
@@ -144,9 +110,6 @@ def candidate_models(task: str, # binary, multiclass or regression
     return {n: make_estimator(n, task, seed, fast) for n in model_names(task, rule)}
 
 # %% ../nbs/07_model_selection.ipynb #6e3c3078
-SCORERS = dict(roc_auc="roc_auc", average_precision="average_precision", log_loss="neg_log_loss", f1="f1",
-               accuracy="accuracy", balanced_accuracy="balanced_accuracy", f1_macro="f1_macro",
-               rmse="neg_root_mean_squared_error", mae="neg_mean_absolute_error", r2="r2")
 REPORTED = dict(binary=("roc_auc", "average_precision"), multiclass=("f1_macro", "balanced_accuracy"),
                 regression=("rmse", "mae", "r2"))
 
@@ -155,22 +118,6 @@ def metrics_for(spec, # the ProblemSpec: task and primary metric
     "The primary metric first, then the task's usual companions (names from `SCORERS`)."
     extra = [m for m in REPORTED[spec.task] if m != spec.metric]
     return [spec.metric] + extra
-
-def scorer(name: str, # a metric name from `SCORERS`
-           spec=None, # the ProblemSpec: for a binary task, its positive label is the class that F1 and average precision score
-          ):
-    "scikit-learn scorer for a metric name: a scoring string, or a scorer object when the positive class is not 1 (errors and losses are negated there)."
-    if name not in SCORERS: raise ValueError(f"unknown metric {name!r}; expected one of {', '.join(SCORERS)}")
-    pos = getattr(spec, "positive_label", None) if spec is not None and spec.task == "binary" else None
-    if name in ("average_precision", "f1") and pos is not None and pos not in (1, True):
-        from sklearn.metrics import average_precision_score, f1_score, make_scorer
-        if name == "f1": return make_scorer(f1_score, pos_label=pos)
-        return make_scorer(average_precision_score, response_method=("decision_function", "predict_proba"), pos_label=pos)
-    return SCORERS[name]
-
-def lower_is_better(name: str) -> bool:
-    "Whether a smaller value of the metric is better (losses and errors)."
-    return SCORERS[name].startswith("neg_")
 
 # %% ../nbs/07_model_selection.ipynb #3975200a
 def make_cv(spec, # the ProblemSpec: task and time_column
@@ -201,12 +148,6 @@ def make_front(spec, # the ProblemSpec (ids, drop and time columns are ignored)
     return make_feature_pipeline(spec, X, families=families, verbose=False)
 
 # %% ../nbs/07_model_selection.ipynb #419cefb0
-def _flat_steps(est, name="features"):
-    "(name, step) pairs of a possibly nested Pipeline, flattened (imbalanced-learn refuses nested pipelines)."
-    from sklearn.pipeline import Pipeline as SkPipeline
-    if isinstance(est, SkPipeline): return [s for n, t in est.steps for s in _flat_steps(t, n)]
-    return [] if est is None or (isinstance(est, str) and est == "passthrough") else [(name, est)]
-
 def make_model_pipeline(spec, # the ProblemSpec
                         X: pd.DataFrame, # training features: decide the columns of the front
                         estimator, # an estimator from `make_estimator`
@@ -229,22 +170,7 @@ def split_xy(df: pd.DataFrame, # a split (train/valid/test) of the cleaned table
     if spec.task != "regression" and not pd.api.types.is_numeric_dtype(y): y = y.astype(object)
     return df.drop(columns=[spec.target]), y
 
-# %% ../nbs/07_model_selection.ipynb #86bc8f07
-def _subsample(X, y, n, seed, stratify):
-    "At most n rows (stratified for classification), kept in their original order."
-    if len(X) <= n: return X, y
-    from sklearn.model_selection import train_test_split
-    idx, _ = train_test_split(np.arange(len(X)), train_size=n, random_state=seed, stratify=y if stratify else None)
-    idx = np.sort(idx)
-    return X.iloc[idx], y.iloc[idx]
-
 # %% ../nbs/07_model_selection.ipynb #60eb1167
-def _score(name, est, X, y, spec=None):
-    "A metric of a fitted estimator on (X, y), errors and losses as positive numbers."
-    from sklearn.metrics import check_scoring
-    v = check_scoring(est, scoring=scorer(name, spec))(est, X, y)
-    return -v if lower_is_better(name) else v
-
 def _fold_results(spec, X, y, models, cv, seed, max_rows_slow):
     "Per model, one dict per fold: metrics on the held-out fold, fit and predict seconds, training rows."
     mets, res = metrics_for(spec), {n: [] for n in models}
@@ -312,25 +238,3 @@ def choose_models(lb: pd.DataFrame, # leaderboard from `spot_check`
     if len(base): reasons["baselines"] = "; ".join(f"{r['model']}: {fmt(r)}" for _, r in base.iterrows())
     return dict(metric=m, strong=str(strong.model), interpretable=str(interp.model), reasons=reasons,
                 scores={r["model"]: round(float(r[f"{m}_mean"]), 5) for _, r in lb.iterrows()})
-
-# %% ../nbs/07_model_selection.ipynb #3af4401c
-def save_model_choice(cfg, # run parameters: writes only when cfg.run_dir is set
-                      lb: pd.DataFrame, # the leaderboard
-                      choice: dict, # from `choose_models`
-                     ):
-    "Write run_dir/leaderboard.csv and run_dir/model_choice.json (nothing in lesson mode). Returns the json path or None."
-    if cfg.run_dir is None: return None
-    lb.to_csv(cfg.path("leaderboard.csv"), index=False)
-    p = cfg.path("model_choice.json"); p.write_text(json.dumps(choice, indent=2))
-    return p
-
-def load_model_choice(cfg, # run parameters
-                      spec=None, # the ProblemSpec (its task picks the default interpretable model)
-                     ) -> dict:
-    "The run's model choice (run_dir/model_choice.json), else the default: XGBoost, with logistic/linear regression as the interpretable baseline."
-    p = cfg.path("model_choice.json")
-    if p is not None and p.exists(): return json.loads(p.read_text())
-    interp = "linear" if (spec.task if spec is not None else cfg.task) == "regression" else "logistic"
-    return dict(metric=None, strong="xgboost", interpretable=interp,
-                reasons=dict(strong="default: gradient boosting is the usual strongest model on tabular data (no spot check in this run)",
-                             interpretable="default interpretable baseline"), scores={})
