@@ -38,6 +38,19 @@ def client(trained, tmp_path):
 
 def post_raw(c, body): return c.post("/predict", content=body, headers={"content-type": "application/json"})
 
+def test_public_names_and_light_imports():
+    "The names lesson 10 used to define stay importable from `serve`; `serve` and `service` import no training code and no heavy library."
+    import sys
+    for n in ("create_app", "predict_file", "run_server", "check_decision", "to_records", "read_log", "PredictionLog", "BodySizeLimit",
+              "parse_records", "try_it_page", "single_threaded", "model_version", "free_port", "BackgroundServer", "DEFAULT_MAX_BODY_BYTES"):
+        assert hasattr(serve, n), n
+    from ml_lifecycle import service
+    assert serve.read_log is service.read_log and serve.BackgroundServer is service.BackgroundServer
+    code = ("import sys, ml_lifecycle.serve; print(sorted(m for m in sys.modules if m.startswith('ml_lifecycle') "
+            "or m in ('fastapi', 'pydantic', 'pandas', 'sklearn', 'xgboost')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tempfile.gettempdir())
+    assert r.returncode == 0 and r.stdout.strip() == "['ml_lifecycle', 'ml_lifecycle.serve', 'ml_lifecycle.service']", r.stdout + r.stderr
+
 def test_parity_testclient(trained, client):
     recs = serve.to_records(trained["X_test"])
     r = client.post("/predict", json=recs)
