@@ -60,8 +60,10 @@ def close(rel: float = 0.01, # relative tolerance (share of the expected value)
         a, e = as_number(answer), as_number(expected, "a number (expected answer)")
         if abs(a - e) <= max(abs_tol, rel * abs(e)): return True, f"{_fmt(a)} is right"
         side = "too high" if a > e else "too low"
+        off = abs(a - e) / abs(e) if e else None
         how = (f"about {a / e:.2g}× the right value" if e and a / e > 0 and not 0.5 < a / e < 2
-               else f"off by {abs(a - e) / abs(e):.0%}" if e else "")
+               else "off by less than 1 %: check the rows you used, or a rounding" if off is not None and off < 0.01
+               else f"off by {off:.0%}" if e else "")
         return False, f"{_fmt(a)} is {side}" + (f" ({how})" if how else "")
     return compare
 

@@ -36,7 +36,8 @@ def reading(cfg, # the run parameters (`resolve_params`): which data, which mode
         shown = found() if callable(found) else found
     except Exception as e:
         if builtin: raise
-        print(f"On your data, the lesson's reading does not apply: {claim} ({type(e).__name__}: {e})"); return
+        why = f"it needs the column {e.args[0]!r}, which your table does not have" if isinstance(e, KeyError) and e.args else f"{type(e).__name__}: {e}"
+        print(f"On your data, the lesson's reading does not apply: {claim} ({why})"); return
     if builtin and not ok: raise ReadingFailed(f"The reading no longer matches the output: {claim}" + (f" (found: {shown})" if shown else ""))
     if not builtin:
         print(f"On your data: {'as on the built-in data' if ok else 'unlike on the built-in data'}, "
