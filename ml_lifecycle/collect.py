@@ -11,6 +11,7 @@ from pathlib import Path
 from .config import check_target
 from .sources import is_builtin, read_csv_robust, sha256_file, sha256_frame, churn_dir, snapshot_date
 from .sources import serve_records, fetch_json
+# nbdev: these names, imported from `sources`, are also exported by `ml_lifecycle.collect`
 _all_ = ["read_csv_robust", "sha256_file", "sha256_frame", "serve_records", "fetch_json", "churn_dir", "snapshot_date"]
 
 # %% auto #0
