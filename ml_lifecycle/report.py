@@ -74,7 +74,7 @@ def model_card(info: dict, # from `read_run`
     t = m.get("test") or {}
     L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {k} | {v['value']:.4f} | {v['low']:.4f} – {v['high']:.4f} |" for k, v in t.items() if isinstance(v, dict) and v.get("low") is not None] if t else [na("metrics.json")]
     th = m.get("threshold") or {}
-    L += ["", f"- Decision threshold: {th.get('threshold', 'n/a')} ({th.get('rule', 'no threshold for this task')})", f"- {business_sentence(info) or 'Business impact: no costs in the specification.'}",
+    L += ["", f"- Decision threshold: {_round(th.get('threshold', 'n/a'), 3)} ({th.get('rule', 'no threshold for this task')})", f"- {business_sentence(info) or 'Business impact: no costs in the specification.'}",
           f"- Baseline: {(m.get('baseline') or {}).get('name', 'n/a')} = {_round((m.get('baseline') or {}).get('value'))}", "",
           "## Fairness"] + ([f"- by {g}: " + ", ".join(f"{k} {v:.3f}" for k, v in gaps.items()) for g, gaps in (m.get("fairness") or {}).items()] or [na("fairness gaps (stage 09)")])
     L += ["", "## Decision", f"- {d.get('decision', na('decision.json')).upper() if d else na('decision.json')}"] + [f"- {r}" for r in d.get("reasons", [])]
