@@ -62,6 +62,13 @@ def _add_ops(sub):
     b = gs.add_parser("promote", help="promote a version"); b.add_argument("version", type=int); b.add_argument("--stage", default="production")
     c = gs.add_parser("rollback", help="roll a stage back to its previous version"); c.add_argument("--stage", default="production")
 
+# %% ../nbs/93_cli.ipynb #a997735b
+def _add_exercises(sub):
+    x = sub.add_parser("exercises", help="which exercises pass in a folder of executed notebooks",
+                       description="List every checked exercise in the notebooks under FOLDER and its status (correct, not yet, not attempted).")
+    x.add_argument("folder", nargs="?", default="nbs", help="a folder of executed notebooks, e.g. your copies of the lessons or RUN_DIR/notebooks (default ./nbs)")
+    x.add_argument("--all", action="store_true", help="one line per exercise, not only the per-lesson summary")
+
 # %% ../nbs/93_cli.ipynb #cdb80b74
 def make_parser() -> argparse.ArgumentParser:
     "The `ml-lifecycle` argument parser."
@@ -85,10 +92,7 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", default=None, help="output folder; must be new, empty, or made by this command (default ./<dataset>-data)")
     c = dsub.add_parser("check", help="regenerate the committed snapshots and compare", description="Regenerate data/<name> and compare contents.")
     c.add_argument("--dataset", default=None, help="one dataset name; default: all of them")
-    x = sub.add_parser("exercises", help="which exercises pass in a folder of executed notebooks",
-                       description="List every checked exercise in the notebooks under FOLDER and its status (correct, not yet, not attempted).")
-    x.add_argument("folder", nargs="?", default="nbs", help="a folder of executed notebooks, e.g. your copies of the lessons or RUN_DIR/notebooks (default ./nbs)")
-    x.add_argument("--all", action="store_true", help="one line per exercise, not only the per-lesson summary")
+    _add_exercises(sub)
     _add_ops(sub)
     return p
 
