@@ -404,7 +404,8 @@ def _baseline_check(m, v, lower, baseline_value, difference):
     if difference is not None:
         d, dm = difference, difference.get("metric", m); ok = d["low"] > 0
         return dict(check=f"{dm} beats the baseline clearly", value=d["value"], low=d["low"], high=d["high"], passed=ok,
-                    say=(f"The model's {dm} is better than the baseline's by {d['value']:.3f}, 95 % interval {d['low']:.3f} to {d['high']:.3f}"
+                    say=(f"The model's {dm} is {'better' if d['value'] >= 0 else 'worse'} than the baseline's by {abs(d['value']):.3f} "
+                         f"(paired 95 % interval of the gain {d['low']:.3f} to {d['high']:.3f})"
                          + (": clearly better" if ok else ": the interval reaches zero, so not clearly better")))
     if baseline_value is None: return dict(check=f"{m} beats the baseline", value=v, passed=False, note="baseline not available", say="No baseline was available to beat")
     ok = v < baseline_value if lower else v > baseline_value
