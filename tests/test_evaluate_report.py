@@ -185,3 +185,20 @@ def test_threshold_respects_the_capacity():
     assert ch["threshold"] == round(ch["threshold"], 4) and ch["threshold"] >= ev.capacity_threshold(p, 0.2)
     s.capacity = 1.0
     assert not ev.choose_threshold(y, p, s)["capacity_binds"]
+
+
+def test_stage_09_on_a_user_csv_says_no_go_against_one_column(tmp_path):
+    "Stage 09 through the CLI on a generated user CSV where one raw column carries all the signal: the decision object says no-go, and why."
+    import os, subprocess, sys
+    from pathlib import Path
+    X, y = _one_column_world(n=500, seed=3)
+    X.drop(columns=["id"]).assign(customer_id=[f"c{i}" for i in range(len(y))], left=y).to_csv(tmp_path / "gen.csv", index=False)
+    exe = Path(sys.executable).parent / "ml-lifecycle"
+    r = subprocess.run([str(exe), "run", "--fast", "--data", str(tmp_path / "gen.csv"), "--target", "left", "--stages", "09",
+                        "--run-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=900, env={**os.environ, "ML_LIFECYCLE_FAST": "true"})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    d = ev.load_decision(tmp_path / "run")
+    assert d["baseline"]["name"] == "single-feature rule: signal" and d["rule"] == "threshold" and d["capacity"] is None
+    assert d["go"] is False and d["decision"] == "no-go" and d["difference"]["low"] <= 0
+    assert any("not clearly better" in s for s in d["reasons"]), d["reasons"]
+    assert ev.load_decision(tmp_path / "run" / "model.skops")["go"] is False  # the model carries its verdict
