@@ -164,11 +164,12 @@ def make_model_pipeline(spec, # the ProblemSpec
 def split_xy(df: pd.DataFrame, # a split (train/valid/test) of the cleaned table
              spec, # the ProblemSpec: the target
             ) -> tuple:
-    "Model inputs and target: X = the raw table columns except the target (the front ignores ids and drop columns itself), y = the target."
+    "Model inputs and target: X = the raw table columns except the target, ids and ignored columns (the front also skips drop columns), y = the target."
     if spec.target not in df.columns: raise ValueError(f"target column '{spec.target}' not in the table; columns are {list(df.columns)[:20]}")
     y = df[spec.target]
     if spec.task != "regression" and not pd.api.types.is_numeric_dtype(y): y = y.astype(object)
-    return df.drop(columns=[spec.target]), y
+    out = [c for c in (*getattr(spec, "id_columns", []), *getattr(spec, "ignore_columns", [])) if c in df.columns]
+    return df.drop(columns=[spec.target, *out]), y  # ids and ignored columns: neither model inputs nor service fields
 
 # %% ../nbs/07_model_selection.ipynb #60eb1167
 def _fold_results(spec, X, y, models, cv, seed, max_rows_slow):

@@ -277,14 +277,15 @@ _ID_NAME = re.compile(r"(^(id|key|uuid|guid|index|unnamed: 0)$|[_\-\s](id|key|uu
 
 def looks_like_id(s, # a column
                   name: str = "", # its name
+                  min_rows: int = 20, # below this, uniqueness alone says little: only an id-like name counts
                  ) -> bool:
-    "True for a column unique per row, never missing, that looks like an identifier (by name, code-like text, or a row counter)."
+    "True for a column unique per row, never missing, that looks like an identifier (by its name, or as code-like text)."
     import pandas as pd
     n = len(s)
     if n < 2 or s.isna().any() or s.nunique() != n: return False
     if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s): return False
     if _ID_NAME.search(str(name)) or _ID_NAME.search(str(name).lower()): return True
-    if pd.api.types.is_integer_dtype(s): return int(s.max()) - int(s.min()) + 1 <= 2 * n
+    if n < min_rows or pd.api.types.is_integer_dtype(s): return False  # a unique number needs an id-like name
     t = s.astype("string")
     if t.str.match(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").mean() > 0.5: return False  # dates, unique per row: a timeline, not an id
     return float(t.str.contains(r"\s", regex=True).mean()) < 0.01 and int(t.str.len().max()) <= 64

@@ -26,6 +26,7 @@ __all__ = ['RANGE_MARGIN', 'request_model', 'coerce_frame', 'record_flags', 'sco
 def request_model(schema: list[dict], # the feature schema (`model_io.feature_schema`) from the model's metadata
                   margin: float = RANGE_MARGIN, # widen each numeric training range by `margin` × its width before refusing
                   name: str = "Record", # name of the pydantic model (shown in the OpenAPI docs)
+                  ignored: tuple = (), # fields accepted and dropped, not in the schema (the spec's id and ignored columns)
                  ):
     "A pydantic model of one input record, generated from the training schema: every column required, typed, NaN/inf refused."
     from typing import Optional
@@ -47,7 +48,11 @@ def request_model(schema: list[dict], # the feature schema (`model_io.feature_sc
         elif kind == "datetime": typ, desc = str, "date or date-time, ISO 8601 (2025-06-30)"
         else: typ, desc = str, "free text"
         fields[d["name"]] = (Optional[typ], Field(..., description=desc, **extra))
-    return create_model(name, __config__=ConfigDict(extra="forbid", strict=False), **fields)
+    from pydantic import model_validator
+    skip = set(ignored) - set(fields)
+    strip = lambda cls, v: {k: x for k, x in v.items() if k not in skip} if skip and isinstance(v, dict) else v
+    return create_model(name, __config__=ConfigDict(extra="forbid", strict=False),
+                        __validators__={"drop_ignored": model_validator(mode="before")(classmethod(strip))}, **fields)
 
 # %% ../nbs/10_deployment.ipynb #04e61c2b
 def coerce_frame(records, # a list of dicts or a DataFrame with the schema's columns
@@ -131,7 +136,8 @@ def create_app(model_path: str | Path, # a .skops file saved by `model_io.save_m
     single_threaded(model)
     schema = meta.get("schema")
     if not schema: raise ValueError(f"{model_path}: its metadata has no feature 'schema'; save it with model_io.save_model(meta={{'schema': feature_schema(X), ...}})")
-    Record = request_model(schema, margin)
+    sp = meta.get("spec") or {}
+    Record = request_model(schema, margin, ignored=(*sp.get("id_columns", []), *sp.get("ignore_columns", [])))
     def score(records):  # a ValueError here is answered with a 422
         X = coerce_frame(records, schema)  # the training dtypes
         with sklearn.config_context(assume_finite=True): return score_frame(model, X, meta)  # NaN/inf already refused
