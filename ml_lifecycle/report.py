@@ -69,7 +69,9 @@ def model_card(info: dict, # from `read_run`
          f"- Card written: {datetime.now(timezone.utc).date()}", "", "## Intended use",
          f"- {s.get('question') or na('problem_spec.json')}", f"- Action: {s.get('action') or 'not specified'}; capacity: {s.get('capacity')}",
          "- Out of scope: decisions about individuals beyond the stated action (pricing, credit, termination); populations unlike the training data.", "",
-         "## Data", f"- Dataset: {s.get('dataset') or '?'}; test rows: {m.get('n_test', '?')}; splits fixed once (train / validation / test).", "",
+         "## Data", f"- Dataset: {s.get('dataset') or '?'}; test rows: {m.get('n_test', '?')}; splits fixed once (train / validation / test).",
+         f"- Not model inputs: ids {s.get('id_columns', [])}, ignored {s.get('ignore_columns', [])}; split: {(info['artefacts'].get('splits.json') or {}).get('how', '?')}"
+         f"{' by ' + s['time_column'] if s.get('time_column') else ''}" + "".join(f"; warning: {w}" for w in (info["artefacts"].get("manifest.json") or {}).get("warnings", [])), "",
          "## Evaluation (test split, 95 % bootstrap intervals)"]
     t = m.get("test") or {}
     L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {k} | {v['value']:.4f} | {v['low']:.4f} – {v['high']:.4f} |" for k, v in t.items() if isinstance(v, dict) and v.get("low") is not None] if t else [na("metrics.json")]
