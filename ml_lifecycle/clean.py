@@ -15,8 +15,7 @@ from .config import as_dates
 __all__ = ['MISSING_TOKENS', 'CHURN_ALIASES', 'CHURN_ENTITY', 'CLEAN_RULES', 'Splits', 'to_missing', 'parse_numbers',
            'parse_dates', 'normalize_categories', 'to_unit', 'quality_report', 'plot_missingness',
            'find_fuzzy_duplicates', 'drop_record_duplicates', 'clean_table', 'make_splits', 'load_splits',
-           'read_test_data', 'outlier_flags', 'column_roles', 'make_preprocessor', 'masked_imputation_error',
-           'clean_text']
+           'outlier_flags', 'column_roles', 'make_preprocessor', 'masked_imputation_error', 'clean_text']
 
 # %% ../nbs/03_data_cleaning.ipynb #21dfe200
 MISSING_TOKENS = {"", "na", "n/a", "nan", "none", "null", "nil", "-", "--", "?", "missing", "#n/a"}
@@ -322,16 +321,20 @@ def make_splits(df: pd.DataFrame, # the cleaned modelling table
     if how == "auto": how = "chronological" if tcol else ("stratified" if task in ("binary", "multiclass") else "random")
     if how not in ("stratified", "random", "chronological"): raise ValueError(f"how={how!r}; expected stratified, random, chronological or auto")
     if tcol: df = df.assign(**{tcol: as_dates(df[tcol], tcol)})
-    fixed = getattr(cfg, "test_data", None)  # a test file of one's own: no test rows taken from this table
-    n_test = 0 if fixed else round(len(df) * cfg.test_size)
-    n_valid = round(len(df) * cfg.valid_size / ((1 - cfg.test_size) if fixed else 1))
-    if len(df) < 20 or n_valid < 2 or (n_test < 2 and not fixed): raise ValueError(f"table has {len(df)} rows: too few for a train/valid/test split")
+    n_test, n_valid = _part_sizes(len(df), cfg)
     train_i, valid_i, test_i = _split_index(df, how, target, tcol, n_test, n_valid, cfg.seed)
     sp = Splits(df.loc[train_i], df.loc[valid_i], df.loc[test_i])
     if cfg.run_dir is not None: _save_splits(sp, spec, cfg, how, target)
     return sp
 
 # %% ../nbs/03_data_cleaning.ipynb #935dc877
+def _part_sizes(n, cfg):
+    "Rows of test and validation; with cfg.test_data (a test file of one's own) no test rows, validation as 15 of 85."
+    fixed = getattr(cfg, "test_data", None)
+    n_test, n_valid = (0 if fixed else round(n * cfg.test_size)), round(n * cfg.valid_size / ((1 - cfg.test_size) if fixed else 1))
+    if n < 20 or n_valid < 2 or (n_test < 2 and not fixed): raise ValueError(f"table has {n} rows: too few for a train/valid/test split")
+    return n_test, n_valid
+
 def _split_index(df, how, target, tcol, n_test, n_valid, seed):
     "Index labels of train, valid and test rows."
     from sklearn.model_selection import train_test_split
@@ -346,6 +349,7 @@ def _split_index(df, how, target, tcol, n_test, n_valid, seed):
         train_i, valid_i = train_test_split(rest, test_size=n_valid, random_state=seed, stratify=strat(df.loc[rest]))
     return train_i, valid_i, test_i
 
+# %% ../nbs/03_data_cleaning.ipynb #923e092d
 def _save_splits(sp, spec, cfg, how, target):
     ids = [c for c in _spec_get(spec, "id_columns", []) if c in sp.train]
     info = dict(how=how, seed=cfg.seed, target=target, test_size=cfg.test_size, valid_size=cfg.valid_size,
@@ -364,6 +368,7 @@ def load_splits(cfg, # run parameters
                ) -> Splits:
     "The train/valid/test split of this run: read from run_dir/splits when present, else built (and saved when run_dir is set). With `cfg.test_data`, test = that file's rows once the final model exists (lesson mode: always)."
     import pandas as pd
+    from ml_lifecycle.clean_internals import with_test_data as _with_test_data
     p = cfg.path("splits.json")
     if p is not None and p.exists() and all(cfg.path(f"splits/{k}.parquet").exists() for k in Splits._fields):
         return _with_test_data(Splits(*(pd.read_parquet(cfg.path(f"splits/{k}.parquet")) for k in Splits._fields)), cfg, spec)
@@ -372,39 +377,6 @@ def load_splits(cfg, # run parameters
     df = load_table(cfg, spec)
     spec = spec if spec is not None else load_spec(cfg, df)
     return _with_test_data(make_splits(clean_table(df, spec), spec, cfg), cfg, spec)
-
-# %% ../nbs/03_data_cleaning.ipynb #733c232e
-def read_test_data(cfg, # run parameters: test_data, target
-                   spec=None, # the ProblemSpec (target, ids, time column); None = from cfg
-                   like=None, # the training split: the file's columns are ordered and typed like it
-                   rules: dict | None = None, # cleaning rules; None = `CLEAN_RULES`
-                  ):
-    "The rows of `cfg.test_data`, repaired like the table (types, spellings, ranges) but none dropped; recorded in run_dir/splits/test_data.json."
-    import pandas as pd
-    from datetime import datetime, timezone
-    from ml_lifecycle.sources import read_csv_robust
-    rules = {**CLEAN_RULES, **(rules or {})}
-    target, ids, tcol = _spec_get(spec, "target", cfg.target), list(_spec_get(spec, "id_columns", [])), _spec_get(spec, "time_column")
-    out = read_csv_robust(Path(cfg.test_data)); out.attrs = {"clean_log": []}
-    _repair_columns(out, ids, target, rules)
-    for c, (lo, hi) in rules["ranges"].items():
-        if c in out and pd.api.types.is_numeric_dtype(out[c]): out[c] = out[c].mask(~_validity(out[c].dropna(), (lo, hi)).reindex(out.index, fill_value=True))
-    if tcol and tcol in out: out[tcol] = as_dates(out[tcol], tcol)
-    if like is not None:
-        for c in like.columns:
-            if c in out and out[c].dtype != like[c].dtype:
-                try: out[c] = out[c].astype(like[c].dtype)
-                except (TypeError, ValueError): pass
-        out = out[[c for c in like.columns if c in out] + [c for c in out.columns if c not in like.columns]]
-    if cfg.run_dir is not None:
-        cfg.path("splits/test_data.json").write_text(json.dumps(dict(file=str(cfg.test_data), rows=len(out), read_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))))
-    return out
-
-def _with_test_data(sp, cfg, spec):
-    "Swap in the test file's rows once the final model exists (always in lesson mode)."
-    f = getattr(cfg, "test_data", None)
-    if not f or len(sp.test) or (cfg.run_dir is not None and not cfg.path("model.skops").exists()): return sp
-    return sp._replace(test=read_test_data(cfg, spec, like=sp.train))
 
 # %% ../nbs/03_data_cleaning.ipynb #6f80427d
 def outlier_flags(X: pd.DataFrame, # numeric columns (NaN allowed for zscore/iqr)

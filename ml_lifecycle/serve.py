@@ -11,6 +11,7 @@ from pathlib import Path
 from .service import (
     DEFAULT_MAX_BODY_BYTES, LOG_COLUMNS, BackgroundServer, BodySizeLimit, PredictionLog, atomic_output, build_column, check_batch_paths,
     free_port, is_int_dtype, model_version, parse_records, read_log, service_app, single_threaded, to_records, try_it_page, write_csv)
+from .service import accept_and_drop, not_inputs  # ids and ignored columns: accepted in a request, dropped
 
 RANGE_MARGIN = 1.0  # numeric limits = training range widened by this many range-widths on each side
 _all_ = ["DEFAULT_MAX_BODY_BYTES", "LOG_COLUMNS", "BackgroundServer", "BodySizeLimit", "PredictionLog", "free_port", "model_version",
@@ -26,7 +27,6 @@ __all__ = ['RANGE_MARGIN', 'request_model', 'coerce_frame', 'record_flags', 'sco
 def request_model(schema: list[dict], # the feature schema (`model_io.feature_schema`) from the model's metadata
                   margin: float = RANGE_MARGIN, # widen each numeric training range by `margin` × its width before refusing
                   name: str = "Record", # name of the pydantic model (shown in the OpenAPI docs)
-                  ignored: tuple = (), # fields accepted and dropped, not in the schema (the spec's id and ignored columns)
                  ):
     "A pydantic model of one input record, generated from the training schema: every column required, typed, NaN/inf refused."
     from typing import Optional
@@ -48,11 +48,7 @@ def request_model(schema: list[dict], # the feature schema (`model_io.feature_sc
         elif kind == "datetime": typ, desc = str, "date or date-time, ISO 8601 (2025-06-30)"
         else: typ, desc = str, "free text"
         fields[d["name"]] = (Optional[typ], Field(..., description=desc, **extra))
-    from pydantic import model_validator
-    skip = set(ignored) - set(fields)
-    strip = lambda cls, v: {k: x for k, x in v.items() if k not in skip} if skip and isinstance(v, dict) else v
-    return create_model(name, __config__=ConfigDict(extra="forbid", strict=False),
-                        __validators__={"drop_ignored": model_validator(mode="before")(classmethod(strip))}, **fields)
+    return create_model(name, __config__=ConfigDict(extra="forbid", strict=False), **fields)
 
 # %% ../nbs/10_deployment.ipynb #04e61c2b
 def coerce_frame(records, # a list of dicts or a DataFrame with the schema's columns
@@ -136,8 +132,7 @@ def create_app(model_path: str | Path, # a .skops file saved by `model_io.save_m
     single_threaded(model)
     schema = meta.get("schema")
     if not schema: raise ValueError(f"{model_path}: its metadata has no feature 'schema'; save it with model_io.save_model(meta={{'schema': feature_schema(X), ...}})")
-    sp = meta.get("spec") or {}
-    Record = request_model(schema, margin, ignored=(*sp.get("id_columns", []), *sp.get("ignore_columns", [])))
+    Record = accept_and_drop(request_model(schema, margin), not_inputs(meta))  # ids sent by a client: accepted, dropped
     def score(records):  # a ValueError here is answered with a 422
         X = coerce_frame(records, schema)  # the training dtypes
         with sklearn.config_context(assume_finite=True): return score_frame(model, X, meta)  # NaN/inf already refused

@@ -109,7 +109,7 @@ def test_test_data_metrics_on_exactly_its_rows_ids_and_ignored_out_of_model_and_
     from sklearn.metrics import roc_auc_score
     from fastapi.testclient import TestClient
     from ml_lifecycle.config import resolve_params
-    from ml_lifecycle.clean import read_test_data
+    from ml_lifecycle.clean_internals import read_test_data
     from ml_lifecycle.model_io import load_model
     from ml_lifecycle.serve import create_app, to_records
     train, test = files
