@@ -76,10 +76,12 @@ def check_cv_inputs(X, # features
 def cv_folds(spec, # the ProblemSpec: task and time_column
              n_splits: int = 5, # folds
              seed: int = 0, # shuffling seed (not used for time-ordered folds)
+             X=None, # the rows in time order: when several share a time, the gap keeps each time on one side of a fold
             ):
-    "TimeSeriesSplit when spec.time_column is set, else StratifiedKFold (classification) or KFold (regression), shuffled."
+    "TimeSeriesSplit (with a gap when rows share a time) when spec.time_column is set, else StratifiedKFold (classification) or KFold (regression), shuffled."
     from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
-    if getattr(spec, "time_column", None): return TimeSeriesSplit(n_splits)
+    t = getattr(spec, "time_column", None)
+    if t: return TimeSeriesSplit(n_splits, gap=int(X[t].value_counts().max()) - 1 if X is not None and t in X else 0)
     return (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
 
 def time_ordered(X, y, # features and target (y aligned with X by position)
@@ -109,7 +111,7 @@ def cv_score(pipe, # a full pipeline (features + model)
     "Mean and standard deviation over folds of spec.metric (errors reported as positive numbers)."
     from sklearn.model_selection import cross_validate
     check_cv_inputs(X, y, spec.task, n_splits)
-    X, y = time_ordered(X, y, spec); cv = cv_folds(spec, n_splits, seed)
+    X, y = time_ordered(X, y, spec); cv = cv_folds(spec, n_splits, seed, X)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):  # one BLAS thread: on a shared 2-core machine small fits run 2x faster, not slower
         r = cross_validate(pipe, X, y, scoring=SCORERS[spec.metric], cv=cv, error_score="raise", return_estimator=return_estimator)
