@@ -47,8 +47,8 @@ def load_inputs(cfg, # resolved run parameters
     from ml_lifecycle.clean import load_splits
     from ml_lifecycle.train import load_trained
     spec = load_spec(cfg)
-    splits = load_splits(cfg, spec)
     model, meta = load_trained(cfg)
+    splits = load_splits(cfg, spec)  # after the final model: a --test-data file is read only now
     return spec, splits, model, meta
 
 # %% ../nbs/09_evaluation.ipynb #25b2b92b

@@ -54,6 +54,13 @@ def read_run(run_dir, # a run folder
     serve = sorted(str(p.relative_to(rd)) for p in (rd / "serve").rglob("*") if p.is_file()) if (rd / "serve").is_dir() else []
     return dict(run_dir=rd, artefacts=art, missing=missing, figures=figs, model=model, monitoring=mon, serve=serve)
 
+# %% ../nbs/12_presenting_results.ipynb #b202a565
+def _columns_line(info, s):
+    "Model-card line: columns that are not model inputs (ids, ignored), how the rows were split, the runner's time-order warning."
+    how, warn = (info["artefacts"].get("splits.json") or {}).get("how", "?"), (info["artefacts"].get("manifest.json") or {}).get("warnings", [])
+    return (f"- Not model inputs: ids {s.get('id_columns', [])}, ignored {s.get('ignore_columns', [])}; split: {how}"
+            + (f" by {s['time_column']}" if s.get("time_column") else "") + "".join(f"; warning: {w}" for w in warn))
+
 # %% ../nbs/12_presenting_results.ipynb #e3320af2
 def _round(v, n=4): return round(v, n) if isinstance(v, float) else ("n/a" if v is None else v)
 
@@ -69,7 +76,7 @@ def model_card(info: dict, # from `read_run`
          f"- Card written: {datetime.now(timezone.utc).date()}", "", "## Intended use",
          f"- {s.get('question') or na('problem_spec.json')}", f"- Action: {s.get('action') or 'not specified'}; capacity: {s.get('capacity')}",
          "- Out of scope: decisions about individuals beyond the stated action (pricing, credit, termination); populations unlike the training data.", "",
-         "## Data", f"- Dataset: {s.get('dataset') or '?'}; test rows: {m.get('n_test', '?')}; splits fixed once (train / validation / test).", "",
+         "## Data", f"- Dataset: {s.get('dataset') or '?'}; test rows: {m.get('n_test', '?')}; splits fixed once (train / validation / test).", _columns_line(info, s), "",
          "## Evaluation (test split, 95 % bootstrap intervals)"]
     t = m.get("test") or {}
     L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {k} | {v['value']:.4f} | {v['low']:.4f} – {v['high']:.4f} |" for k, v in t.items() if isinstance(v, dict) and v.get("low") is not None] if t else [na("metrics.json")]

@@ -11,6 +11,7 @@ from pathlib import Path
 from .service import (
     DEFAULT_MAX_BODY_BYTES, LOG_COLUMNS, BackgroundServer, BodySizeLimit, PredictionLog, atomic_output, build_column, check_batch_paths,
     free_port, is_int_dtype, model_version, parse_records, read_log, service_app, single_threaded, to_records, try_it_page, write_csv)
+from .service import accept_and_drop, not_inputs  # ids and ignored columns: accepted in a request, dropped
 
 RANGE_MARGIN = 1.0  # numeric limits = training range widened by this many range-widths on each side
 _all_ = ["DEFAULT_MAX_BODY_BYTES", "LOG_COLUMNS", "BackgroundServer", "BodySizeLimit", "PredictionLog", "free_port", "model_version",
@@ -137,7 +138,7 @@ def create_app(model_path: str | Path, # a .skops file saved by `model_io.save_m
     single_threaded(model)
     schema = meta.get("schema")
     if not schema: raise ValueError(f"{model_path}: its metadata has no feature 'schema'; save it with model_io.save_model(meta={{'schema': feature_schema(X), ...}})")
-    Record = request_model(schema, margin)
+    Record = accept_and_drop(request_model(schema, margin), not_inputs(meta))  # ids sent by a client: accepted, dropped
     def score(records):  # a ValueError here is answered with a 422
         X = coerce_frame(records, schema)  # the training dtypes
         with sklearn.config_context(assume_finite=True): return score_frame(model, X, meta)  # NaN/inf already refused
