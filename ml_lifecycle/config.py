@@ -11,8 +11,8 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SECTION', 'TASKS', 'METRICS', 'SETTINGS', 'kit_settings_path', 'find_settings', 'read_settings', 'RunParams',
-           'resolve_params', 'infer_task', 'check_target', 'write_settings']
+__all__ = ['SECTION', 'TASKS', 'METRICS', 'SETTINGS', 'OPTIONAL', 'kit_settings_path', 'find_settings', 'read_settings',
+           'RunParams', 'resolve_params', 'infer_task', 'check_target', 'write_settings']
 
 # %% ../nbs/91_config.ipynb #b9de7da1
 SECTION = "ml-lifecycle"
@@ -51,7 +51,8 @@ def _text(key, v):
     return s
 
 SETTINGS = dict(dataset=_text, target=_text, task=_choice(TASKS), positive_label=_text, seed=_int,
-                valid_size=_fraction, test_size=_fraction, metric=_choice(METRICS), runs_dir=_text, fast=_bool)
+                valid_size=_fraction, test_size=_fraction, metric=_choice(METRICS), runs_dir=_text, fast=_bool, owner=_text)
+OPTIONAL = dict(owner="unassigned")  # keys an older settings file may lack, with their default
 
 # %% ../nbs/91_config.ipynb #07ee42cf
 import importlib.util
@@ -93,6 +94,7 @@ def read_settings(path: str | Path | None = None, # settings file; None = `find_
     raw = dict(cp[SECTION])
     unknown = sorted(set(raw) - set(SETTINGS))
     if unknown: raise ValueError(f"{p}: unknown settings key(s) {unknown}; allowed keys: {', '.join(SETTINGS)}")
+    raw = {**OPTIONAL, **raw}
     missing = sorted(set(SETTINGS) - set(raw))
     if missing: raise ValueError(f"{p}: missing settings key(s) {missing}")
     if env:
@@ -109,6 +111,7 @@ class RunParams:
     valid_size: float; test_size: float; metric: str; runs_dir: str; fast: bool
     run_dir: Path | None = None
     settings_path: Path | None = None
+    owner: str = OPTIONAL["owner"]  # who answers for the models of this kit's runs (the model card names them)
 
     def path(self, name: str) -> Path | None:
         "Path of artefact `name` in the run folder (parent folders created), or None without a run folder."
