@@ -15,8 +15,8 @@ __all__ = ['PLAIN', 'REPORT_FIGURES', 'MAX_FIGURES', 'CAPTIONS', 'FAIR_RATIO', '
            'money', 'html_table', 'not_available', 'figure_html', 'scrub_paths', 'plain', 'plain_text', 'bar_sentence',
            'png_data_uri', 'fig_data_uri', 'metrics_figure', 'md_to_html', 'figure_section', 'chosen_figures',
            'is_fast', 'baseline_words', 'monthly_gain', 'business_sentence', 'assumptions_sentence', 'section_problem',
-           'section_data', 'section_eda', 'recipe_sentence', 'section_candidates', 'section_model', 'pd_frame',
-           'section_evaluation', 'section_fairness', 'risk_items', 'section_risks', 'section_monitoring',
+           'quality_summary', 'section_data', 'section_eda', 'recipe_sentence', 'section_candidates', 'section_model',
+           'pd_frame', 'section_evaluation', 'section_fairness', 'risk_items', 'section_risks', 'section_monitoring',
            'section_summary', 'section_appendix', 'render_report', 'check_report', 'owner_of', 'split_facts',
            'demo_run', 'drift_report_html', 'write_drift_report']
 
@@ -127,7 +127,7 @@ def plain(name: str) -> str:
 
 def plain_text(s: str) -> str:
     "A machine-written sentence for people: metric names in words, long decimals rounded."
-    s = re.sub(r"-?\d+\.\d{4,}", lambda m: human(float(m.group(0))), str(s))
+    s = re.sub(r"-?\d+\.\d{5,}", lambda m: human(float(m.group(0))), str(s))  # floating-point noise, not a stated value
     return re.sub(r"\b(" + "|".join(sorted((k for k in PLAIN if "_" in k), key=len, reverse=True)) + r")\b", lambda m: plain(m.group(1)), s)
 
 # %% ../nbs/87_report_render.ipynb #2e0523c9
@@ -266,9 +266,11 @@ def business_sentence(info) -> str:
     cur, share = g.get("currency", ""), (d.get("contact_rate") or {}).get("test")
     if share is None: share = ((m.get("business") or {}).get("model @ threshold") or {}).get("contacted_share")
     thr = d.get("threshold", (m.get("threshold") or {}).get("threshold"))
-    who = f"Contacting {pct(share)} of the customers each month" if share is not None else "Acting on the model"
+    cap = d.get("capacity", _spec(info).get("capacity"))
+    who = (f"Contacting the highest-risk customers, at most {pct(cap)} of them each month" if cap else
+           f"Contacting {pct(share)} of the customers each month" if share is not None else "Acting on the model")
     who += f" (those scoring above {human(thr)})" if thr is not None else ""
-    return (f"{who} is expected to earn {money(g['per_month'], cur)} a month (95 % interval {money(g['low'], cur)} to {money(g['high'], cur)}), "
+    return (f"{who}{',' if cap else ''} is expected to earn {money(g['per_month'], cur)} a month (95 % interval {money(g['low'], cur)} to {money(g['high'], cur)}), "
             f"for {human(g.get('customers_per_month'))} customers scored a month.")
 
 def assumptions_sentence(info) -> str:
@@ -295,6 +297,23 @@ def section_problem(info) -> str:
               "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
     return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money_p
 
+# %% ../nbs/87_report_render.ipynb #5095e312
+def quality_summary(q, # the quality report (a DataFrame: stage, column and score columns between 0 and 1)
+                    max_rows: int = 12, # columns shown
+                   ) -> str:
+    "The data-quality table for people: only the columns with an issue, each score as 'raw → cleaned' percentages."
+    import pandas as pd
+    scores = [c for c in ("completeness", "validity", "consistency", "uniqueness", "timeliness") if c in q.columns]
+    if not {"stage", "column"} <= set(q.columns) or not scores: return html_table(q, max_rows=max_rows, index=False)
+    stages = list(dict.fromkeys(q["stage"]))
+    wide = q.pivot_table(index="column", columns="stage", values=scores, aggfunc="first", sort=False)
+    low = wide.min(axis=1)
+    bad = low[low < 1].sort_values().index
+    cell = lambda c, col: " → ".join(pct(wide.loc[c, (col, st)], 1) for st in stages if (col, st) in wide.columns and not _missing(wide.loc[c, (col, st)])) or "–"
+    rows = [{"column": c, **{col: cell(c, col) for col in scores if wide.loc[c, [k for k in wide.columns if k[0] == col]].notna().any()}} for c in bad]
+    head = f"<p>{q['column'].nunique():,} columns checked; {len(bad):,} fall short of 100 % on some check" + (f" (shown as {' → '.join(map(str, stages))})" if len(stages) > 1 else "") + ".</p>"
+    return head + (html_table(pd.DataFrame(rows).set_index("column"), max_rows=max_rows) if rows else "")
+
 # %% ../nbs/87_report_render.ipynb #63afa3e6
 def section_data(info) -> str:
     a, parts = info["artefacts"], []
@@ -304,7 +323,7 @@ def section_data(info) -> str:
                      "fingerprint (sha256)": (str(r.get("sha256"))[:12] + "…") if r.get("sha256") else None} for r in lin], max_chars=90, index=False))
     else: parts.append(not_available("lineage.json", "02"))
     q = a.get("quality_report.csv")
-    if q is not None and hasattr(q, "columns"): parts.append("<h4>Data quality</h4>" + html_table(q, max_rows=12, index=False))
+    if q is not None and hasattr(q, "columns"): parts.append("<h4>Data quality</h4>" + quality_summary(q))
     else: parts.append(not_available("quality_report.csv", "03"))
     sp = a.get("splits.json")
     if isinstance(sp, dict):  # sizes and settings only; row keys stay in the file
@@ -344,7 +363,7 @@ def section_model(info) -> str:
     if isinstance(ch, dict):
         name = ch.get("strong") or ch.get("model_name")
         why = ch.get("reasons") if isinstance(ch.get("reasons"), dict) else {"why": ch.get("reason")} if ch.get("reason") else {}
-        parts.append(f"<p>Chosen family: <b>{_e(name)}</b>.</p>" + ("<ul>" + "".join(f"<li>{_e(k)}: {_e(plain_text(v))}</li>" for k, v in why.items() if v) + "</ul>" if why else ""))
+        parts.append(f"<p>Chosen family: <b>{_e(name)}</b>.</p>" + ("<ul>" + "".join(f"<li>{_e(k)}: {_e(_public(v))}</li>" for k, v in why.items() if v) + "</ul>" if why else ""))
         rs = recipe_sentence(info)
         if rs: parts.append(f"<p>{_e(rs)}</p>")
     else: parts.append(not_available("model_choice.json", "07"))
@@ -352,12 +371,12 @@ def section_model(info) -> str:
         keep = {"model": meta.get("model_name"), "task": meta.get("task"), "target": meta.get("target"),
                 "settings": _kv(meta["params"]) if isinstance(meta.get("params"), dict) else None, "classes": ", ".join(map(str, meta["classes"])) if isinstance(meta.get("classes"), list) else None,
                 "training rows": meta.get("n_train"), "decision threshold": meta.get("threshold"), "version (sha256)": str(meta.get("model_sha256") or meta.get("sha256") or "")[:12] or None,
-                "saved": meta.get("saved_at") or meta.get("created"), "software": _kv(meta["versions"]) if isinstance(meta.get("versions"), dict) else None}
+                "saved": str(meta.get("saved_at") or meta.get("created") or "")[:16].replace("T", " ") or None, "software": _kv(meta["versions"]) if isinstance(meta.get("versions"), dict) else None}
         parts.append("<h4>The model file</h4>" + html_table({k: v for k, v in keep.items() if v is not None}))
     else: parts.append(not_available("model_meta.json", "08"))
     parts.append(f"<p>Model file: {_e(info['model'].name)}</p>" if info["model"] else not_available("model.skops", "08"))
     imp = _metrics(info).get("permutation_importance")
-    if imp: parts.append("<h4>What drives the predictions (drop in quality when the column is shuffled, test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
+    if imp and "09_importance" not in chosen_figures(info): parts.append("<h4>What drives the predictions (drop in quality when the column is shuffled, test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
     return "".join(parts) + _figs(info, "model")
 
 # %% ../nbs/87_report_render.ipynb #9b6421fb
@@ -371,7 +390,7 @@ def _campaign(info) -> str:
     b = {k: v for k, v in (_metrics(info).get("business") or {}).items() if isinstance(v, dict) and "profit" in v}
     cur = ((_spec(info).get("costs") or {}).get("currency") or "")
     return ("<h4>Campaign result on the test customers</h4>" + html_table([{"who is contacted": k.replace("@", "at"), f"profit ({cur})".replace(" ()", ""): money(v["profit"]),
-            "per customer scored": money(v.get("profit_per_customer")), "share contacted": pct(v.get("contacted_share"), 1), "positive among contacted": pct(v.get("precision"))}
+            f"per customer scored ({cur})".replace(" ()", ""): money(v.get("profit_per_customer")), "share contacted": pct(v.get("contacted_share"), 1), "positive among contacted": pct(v.get("precision"))}
             for k, v in b.items()], index=False)) if b else ""
 
 def _baseline_threshold(info) -> str:
@@ -522,7 +541,7 @@ def section_summary(info) -> str:
         iv = f" (95 % interval {human(pm['low'], 2)} to {human(pm['high'], 2)})" if pm.get("low") is not None else ""
         vs = f", against {human(bl['value'], 2)} for {baseline_words(info)}" if bl.get("value") is not None else ""
         parts.append(f"<p>Quality on customers the model never saw, {_e(plain(metric))}: {_e(human(pm['value'], 2))}{_e(iv)}{_e(vs)}.</p>")
-    parts.append(f"<p>{_e(bar_sentence(s.get('acceptance_bar') or {}, baseline_words(info)))}</p>")
+    parts.append(f"<p>{_e(bar_sentence(s.get('acceptance_bar') or {}))}</p>")
     rs = d.get("reasons") or []
     if rs: parts.append("<ul>" + "".join(f"<li>{_e(plain_text(_public(r)))}</li>" for r in rs) + "</ul>")
     parts.append("<p class='note'>The main risks are listed under <a href='#risks'>Risks and limitations</a>.</p>")
@@ -532,7 +551,7 @@ def section_summary(info) -> str:
 def section_appendix(info) -> str:
     man = info["artefacts"].get("manifest.json") or {}
     parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
-    if man.get("stages"): parts.append(html_table([{k: r.get(k) for k in ("stage", "status", "duration_s")} for r in man["stages"]], max_rows=20, index=False))
+    if man.get("stages"): parts.append(html_table([{"stage": r.get("stage"), "status": r.get("status"), "seconds": r.get("duration_s")} for r in man["stages"]], max_rows=20, index=False))
     parts.append("<p>Artefacts present: " + _e(", ".join(sorted(info["artefacts"])) or "none") + ". Missing: " + _e(", ".join(info["missing"]) or "none") + ".</p>")
     rest = [n for n in info["figures"] if n not in chosen_figures(info)]
     if rest: parts.append(f"<p class='note'>{len(rest)} more figures of this run are kept in figures/ for the lessons, not shown here: " + _e(", ".join(rest)) + ".</p>")
@@ -546,10 +565,10 @@ SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KP
             ("appendix", "Appendix: run details", section_appendix)]
 
 # %% ../nbs/87_report_render.ipynb #6ecd54cc
-CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45;overflow-wrap:anywhere}
+CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45;overflow-wrap:break-word}
 h1{border-bottom:3px solid #2c6e9b}h2{color:#2c6e9b;border-bottom:1px solid #ddd;margin-top:1.8em}
 .tbl{max-width:100%;overflow-x:auto}table{border-collapse:collapse;margin:.6em 0;font-size:.88em;max-width:100%}
-th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top;overflow-wrap:anywhere;max-width:28em}
+th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top;overflow-wrap:break-word;max-width:28em}
 thead th{background:#eef3f7}figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top;max-width:100%}img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.8em;color:#555;max-width:36em}.na{color:#8a5a00;background:#fff7e6;padding:.3em .6em;border-left:3px solid #e0a800}
 .key{font-size:1.1em;font-weight:600}.decision{font-size:1.4em;font-weight:700;padding:.3em .7em;display:inline-block;border-radius:4px}

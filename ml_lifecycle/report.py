@@ -64,7 +64,7 @@ def card_details(info, s, m, d, meta) -> list:
     "Model details and intended use: what the model is, its version, date and owner, its threshold; what it is for and not for."
     name, thr = meta.get("model_name") or m.get("model_name") or "model", d.get("threshold", (m.get("threshold") or {}).get("threshold"))
     how = _public(plain_text(d.get("chosen_by") or (m.get("threshold") or {}).get("rule", ""))).rstrip(".")
-    rule = f"- Decision threshold: {human(thr)}" + (f" ({_md(how)})" if how else "") if thr is not None else f"- Decision rule: {_md(d.get('rule', 'the most probable class' if s.get('task') == 'multiclass' else 'the predicted value'))}"
+    rule = f"- Decision threshold: {human(thr)}" + (f". {_md(how)}." if how else "") if thr is not None else f"- Decision rule: {_md(d.get('rule', 'the most probable class' if s.get('task') == 'multiclass' else 'the predicted value'))}"
     return [f"# Model card: {_md(name)} predicting `{_md(s.get('target', '?'))}`", "", "## Model details",
             f"- Model: {_md(name)}" + (f" ({_md(_kv(meta['params']))})" if isinstance(meta.get("params"), dict) else ""),
             f"- Version: {_md(str(meta.get('model_sha256') or meta.get('sha256') or 'unknown')[:12])} (start of the model file's sha256); file {_md(info['model'].name) if info['model'] else 'not saved in this run'}",
@@ -85,7 +85,7 @@ def card_metrics(info, s, m, d) -> list:
          "## Metrics", f"- Primary metric: {_md(plain(s.get('metric') or m.get('metric')))}" + (f" — {_md(_public(s['metric_reason']))}" if s.get("metric_reason") else ""), ""]
     L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {_md(plain(k))} | {human(v['value'], 3)} | {human(v['low'], 3)} to {human(v['high'], 3)} |" for k, v in t.items()] if t else ["_No test metrics with intervals in this run._"]
     L += ["", f"- Business result: {_md(business_sentence(info))} {_md(assumptions_sentence(info))}" if monthly_gain(info) else "- Business result: not computed (the specification has no costs).",
-          f"- Decision: {go} — " + "; ".join(_md(_public(plain_text(r))) for r in d.get("reasons", [])) if d else "- Decision: not taken in this run.",
+          f"- Decision: {go}. " + " ".join(_md(_public(plain_text(r))).rstrip(".") + "." for r in d.get("reasons", [])) if d else "- Decision: not taken in this run.",
           f"- Baseline: {_md(baseline_words(info) or 'none recorded')}", ""]
     return L
 
@@ -106,7 +106,7 @@ def card_groups(info, m) -> list:
     keys = list(next(iter(fa.values()))) if fa else []
     L = ["## Quantitative analyses", ""] + (["| group attribute | " + " | ".join(_md(plain(k)) for k in keys) + " |", "|---" * (1 + len(keys)) + "|"] +
          [f"| {_md(g)} | " + " | ".join(human(gaps.get(k), 2) for k in keys) + " |" for g, gaps in fa.items()] if fa else ["_No results by group in this run (binary tasks with group attributes have them)._"])
-    L += [f"- Test rows by {_md(g)}: " + ", ".join(f"{_md(k)} {human(v['rows'])}" + (f" ({pct(v['rate'])} positive)" if v.get("rate") is not None else "") for k, v in rows.items()) for g, rows in (te.get("groups") or {}).items()]
+    L += [""] + [f"- Test rows by {_md(g)}: " + "; ".join(f"{_md(k)}: {human(v['rows'])} rows" + (f" ({pct(v['rate'])} positive)" if v.get("rate") is not None else "") for k, v in rows.items()) for g, rows in (te.get("groups") or {}).items()]
     return L + ["", "## Ethical considerations",
                 "- Personal data: identifiers are pseudonymised; names and e-mails are not model inputs. Keep the scored list to the team that acts on it.",
                 f"- Fairness: group ratios below {FAIR_RATIO} are listed under the caveats; a group reached less often gets fewer offers.",
