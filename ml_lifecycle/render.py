@@ -473,13 +473,20 @@ def _risks_of_decision(info) -> list:
     return items
 
 # %% ../nbs/87_report_render.ipynb #e221df59
+def _lowest_group(m, g, k) -> str:
+    "The group with the lowest rate behind a gap, when stage 09 saved per-group rates (`fairness_groups`: attribute -> group -> {recall, selection_rate, n})."
+    key = "recall" if "opportunity" in k else "selection_rate"
+    rates = [(r[key], name) for name, r in ((m.get("fairness_groups") or {}).get(g) or {}).items() if isinstance(r, dict) and r.get(key) is not None]
+    return f" (lowest: {min(rates)[1]}, {pct(min(rates)[0])})" if rates else ""
+
+# %% ../nbs/87_report_render.ipynb #632eff38
 def _risks_of_findings(m: dict) -> list:
     "Risks from the test results: group ratios below `FAIR_RATIO`, sensitivity to drift, calibration, wide intervals."
     items = []
     for g, gaps in (m.get("fairness") or {}).items():
         for k, v in (gaps or {}).items():
             if k.endswith("_ratio") and v is not None and v < FAIR_RATIO:
-                items.append(f"Fairness, customers grouped by {g}: {plain(k)} is {human(v, 2)}, below {FAIR_RATIO}"
+                items.append(f"Fairness, customers grouped by {g}: {plain(k)} is {human(v, 2)}, below {FAIR_RATIO}" + _lowest_group(m, g, k)
                              + (" — the model finds a much smaller share of one group's positive cases than of another's; review before use." if "opportunity" in k else "."))
     items += [r for r in [_robust_risk(m)] if r]
     rob = [r for r in (m.get("robustness") or []) if r.get("error")]
@@ -530,7 +537,7 @@ def section_summary(info) -> str:
     go = d.get("go", d.get("decision") == "go")
     what = _e(s.get("action") or "act on the model's scores")
     parts = [f"<p class='decision {'go' if go else 'nogo'}'>Decision: {'GO' if go else 'NO-GO'}</p>",
-             f"<p><b>{_e(s.get('question', ''))}</b> " + (f"We recommend to {what}." if go else "We recommend not to use this model yet.") + "</p>"]
+             f"<p><b>{_e(s.get('question', ''))}</b> " + (f"Recommendation: {what}." if go else "Recommendation: do not use this model yet.") + "</p>"]
     bs, asm = business_sentence(info), assumptions_sentence(info)
     parts.append(f"<p class='key'>{_e(bs)}</p>" if bs else "<p>No money figure: the problem specification has no costs (offer cost, acceptance rate, customer value).</p>")
     if asm: parts.append(f"<p>{_e(asm)}</p>")
