@@ -340,19 +340,18 @@ def section_eda(info) -> str:
 
 # %% ../nbs/87_report_render.ipynb #94c78e44
 def recipe_sentence(info) -> str:
-    "Which feature recipe won lesson 07's comparison (engineered vs plain columns), by how much, with the fold spread; '' when not measured."
+    "Which feature recipe won the comparison of stage 08 (engineered features vs the plain columns), by how much, with the fold spread; '' when not measured."
     r = (info["artefacts"].get("model_choice.json") or {}).get("plain_recipe") if isinstance(info["artefacts"].get("model_choice.json"), dict) else None
     if not isinstance(r, dict) or r.get("winner") not in ("engineered", "plain"): return ""
     e, p, m = r.get("engineered") or {}, r.get("plain") or {}, plain(r.get("metric", ""))
     sd = lambda d: f" ± {human(d['std'])}" if d.get("std") is not None else ""
     return (f"The {r['winner']} feature recipe won on {m}" + (f" by {human(r['margin'])}" if r.get("margin") is not None else "") +
-            f": engineered {human(e.get('score'))}{sd(e)}, plain columns {human(p.get('score'))}{sd(p)} (mean ± spread over the cross-validation folds).")
+            f": engineered {human(e.get('score'))}{sd(e)}, plain columns{' (' + str(r['model']) + ')' if r.get('model') else ''} {human(p.get('score'))}{sd(p)} (score ± spread over the cross-validation folds).")
 
 def section_candidates(info) -> str:
     lb = info["artefacts"].get("leaderboard.csv")
     body = html_table(lb, max_rows=10, index=False) if lb is not None and hasattr(lb, "columns") else not_available("leaderboard.csv", "07")
-    rs = recipe_sentence(info)
-    return body + (f"<p>{_e(rs)}</p>" if rs else "") + _figs(info, "candidates")
+    return body + _figs(info, "candidates")
 
 # %% ../nbs/87_report_render.ipynb #b5b63254
 def _kv(d: dict, n: int = 12) -> str: return ", ".join(f"{k} {human(v) if isinstance(v, numbers.Number) else v}" for k, v in list(d.items())[:n])

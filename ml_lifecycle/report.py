@@ -9,9 +9,9 @@ from __future__ import annotations
 import html, json
 from datetime import datetime, timezone
 from pathlib import Path
-from .render import (CAPTIONS, CSS, FAIR_RATIO, FAST_BANNER, MAX_FIGURES, REPORT_FIGURES, SECTIONS, assumptions_sentence, bar_sentence, baseline_words, business_sentence, check_report, chosen_figures, demo_run, fig_data_uri, figure_html, figure_section, html_table, human, is_fast, md_to_html, metrics_figure, money, monthly_gain, not_available, owner_of, pct, pd_frame, plain, plain_text, png_data_uri, recipe_sentence, render_report, risk_items, scrub_paths, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary, split_facts,
+from .render import (CAPTIONS, CSS, FAIR_RATIO, FAST_BANNER, MAX_FIGURES, REPORT_FIGURES, SECTIONS, assumptions_sentence, bar_sentence, baseline_words, business_sentence, check_report, chosen_figures, demo_run, fig_data_uri, figure_html, figure_section, html_table, human, is_fast, md_to_html, metrics_figure, money, monthly_gain, not_available, owner_of, pct, pd_frame, plain, plain_text, png_data_uri, quality_summary, recipe_sentence, render_report, risk_items, scrub_paths, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary, split_facts,
     _decision, _e, _figs, _kv, _metrics, _money, _public, _spec)  # the page's machinery: nbs/87_report_render.ipynb
-_all_ = ['CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS', 'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report', 'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human', 'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct', 'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'recipe_sentence', 'render_report', 'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary', 'split_facts']  # re-exported: `from ml_lifecycle.report import *` gives them as before
+_all_ = ['CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS', 'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report', 'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human', 'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct', 'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report', 'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary', 'split_facts']  # re-exported: `from ml_lifecycle.report import *` gives them as before
 
 # %% auto #0
 __all__ = ['ARTEFACTS', 'read_run', 'card_details', 'card_metrics', 'card_data', 'card_groups', 'model_card', 'build_report',
@@ -19,10 +19,10 @@ __all__ = ['ARTEFACTS', 'read_run', 'card_details', 'card_metrics', 'card_data',
            'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report',
            'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human',
            'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct',
-           'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'recipe_sentence', 'render_report', 'risk_items',
-           'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation',
-           'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks',
-           'section_summary', 'split_facts']
+           'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report',
+           'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda',
+           'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem',
+           'section_risks', 'section_summary', 'split_facts']
 
 # %% ../nbs/12_presenting_results.ipynb #515afe98
 ARTEFACTS = {  # file -> (stage, what it holds)
