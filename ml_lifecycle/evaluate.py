@@ -396,9 +396,23 @@ def naive_scores(spec, # ProblemSpec
 
 LOWER_BETTER = ("log_loss", "rmse", "mae", "brier")
 
-# %% ../nbs/09_evaluation.ipynb #53c83ebd
+# %% ../nbs/09_evaluation.ipynb #6f1d052a
 def _pass(sentence, ok): return f"{sentence} — {'passed' if ok else 'FAILED'}."
 
+def _baseline_check(m, v, lower, baseline_value, difference):
+    "The 'must beat the baseline' check: by the paired interval when `difference` is given, else by the point values."
+    if difference is not None:
+        d, dm = difference, difference.get("metric", m); ok = d["low"] > 0
+        return dict(check=f"{dm} beats the baseline clearly", value=d["value"], low=d["low"], high=d["high"], passed=ok,
+                    say=(f"The model's {dm} is {'better' if d['value'] >= 0 else 'worse'} than the baseline's by {abs(d['value']):.3f} "
+                         f"(paired 95 % interval of the gain {d['low']:.3f} to {d['high']:.3f})"
+                         + (": clearly better" if ok else ": the interval reaches zero, so not clearly better")))
+    if baseline_value is None: return dict(check=f"{m} beats the baseline", value=v, passed=False, note="baseline not available", say="No baseline was available to beat")
+    ok = v < baseline_value if lower else v > baseline_value
+    return dict(check=f"{m} beats the baseline ({baseline_value:.4f})", value=v, baseline=baseline_value, passed=ok,
+                say=f"The test {m} is {v:.3f} against the baseline's {baseline_value:.3f}")
+
+# %% ../nbs/09_evaluation.ipynb #53c83ebd
 def decide(spec, # ProblemSpec (acceptance_bar, metric)
            ci, # test metrics table (`bootstrap_ci`)
            baseline_value: float | None, # the baseline's value of the primary metric on the test split
@@ -413,18 +427,7 @@ def decide(spec, # ProblemSpec (acceptance_bar, metric)
     checks = []
     if "min" in bar: checks.append(dict(check=f"{m} >= {bar['min']}", value=v, passed=v >= float(bar["min"]), say=f"The test {m} is {v:.3f} against a minimum of {bar['min']}"))
     if "max" in bar: checks.append(dict(check=f"{m} <= {bar['max']}", value=v, passed=v <= float(bar["max"]), say=f"The test {m} is {v:.3f} against a maximum of {bar['max']}"))
-    if bar.get("must_beat_baseline", False):
-        if difference is not None:
-            d, dm = difference, difference.get("metric", m)
-            ok = d["low"] > 0
-            checks.append(dict(check=f"{dm} beats the baseline clearly", value=d["value"], low=d["low"], high=d["high"], passed=ok,
-                               say=(f"The model's {dm} is better than the baseline's by {d['value']:.3f}, 95 % interval {d['low']:.3f} to {d['high']:.3f}"
-                                    + (": clearly better" if ok else ": the interval reaches zero, so not clearly better"))))
-        elif baseline_value is None: checks.append(dict(check=f"{m} beats the baseline", value=v, passed=False, note="baseline not available", say="No baseline was available to beat"))
-        else:
-            ok = v < baseline_value if lower else v > baseline_value
-            checks.append(dict(check=f"{m} beats the baseline ({baseline_value:.4f})", value=v, baseline=baseline_value, passed=ok,
-                               say=f"The test {m} is {v:.3f} against the baseline's {baseline_value:.3f}"))
+    if bar.get("must_beat_baseline", False): checks.append(_baseline_check(m, v, lower, baseline_value, difference))
     if business is not None and spec.costs is not None:
         checks.append(dict(check="expected profit above the baseline's", value=business["model"], baseline=business["baseline"], passed=business["model"] > business["baseline"],
                            say=f"Expected profit on the test customers is {business['model']:,.0f} against the baseline's {business['baseline']:,.0f} with the same number of calls"))

@@ -348,6 +348,7 @@ def _apply_column(rule, X):
     else: v = x.astype("string").fillna("(missing)").map(rule["levels"]).astype(float).fillna(rule["default"]).to_numpy()
     return v
 
+# %% ../nbs/85_evaluation_internals.ipynb #641bdcc8
 def fit_single_feature_rule(X, # training features (raw columns)
                             y, # training target: 0/1 for binary, values for regression
                             spec, # ProblemSpec: task, id and drop columns
@@ -455,6 +456,7 @@ def decision_record(spec, # ProblemSpec: task, positive label, capacity, costs
                                           per_customer_low=_r(lo), per_customer_high=_r(hi))
     return out
 
+# %% ../nbs/85_evaluation_internals.ipynb #4686dae7
 def attach_decision(cfg, # resolved run parameters (nothing happens in lesson mode or without run_dir/model.skops)
                     decision: dict, # from `decision_record`
                    ) -> dict | None:

@@ -89,7 +89,7 @@ def record_flags(record: dict, # one validated input record
 # %% ../nbs/10_deployment.ipynb #8d09266c
 def score_frame(model, # the fitted pipeline
                 X, # input rows (DataFrame, already `coerce_frame`d)
-                meta: dict, # model metadata (task, positive_label, classes, threshold)
+                meta: dict, # model metadata (task, positive_label, classes, and lesson 09's `decision`)
                ) -> list[dict]:
     "One dict per row: `score` (P(positive) for binary, the value for regression, max probability for multiclass) and `label`."
     import numpy as np
@@ -100,7 +100,8 @@ def score_frame(model, # the fitted pipeline
     if task == "binary":
         pos = meta.get("positive_label", 1)
         j = classes.index(pos) if pos in classes else (classes.index(1) if 1 in classes else 1)
-        thr = float(meta.get("threshold", 0.5))
+        from ml_lifecycle.model_io import decision_threshold
+        thr = decision_threshold(meta)  # lesson 09's threshold, carried in the metadata; 0.5 for a model never evaluated
         neg = [c for c in classes if c != classes[j]][0]
         return [dict(score=float(p), label=_plain(classes[j] if p >= thr else neg)) for p in proba[:, j]]
     return [dict(score=float(r.max()), label=_plain(classes[int(r.argmax())]),
@@ -115,7 +116,12 @@ def model_card(meta: dict, # model metadata (from `model_io.save_model`)
     "The public part of the metadata: what the model predicts, how well, from what, trained when and with which versions."
     keys = ("task", "target", "positive_label", "classes", "threshold", "model_name", "metrics", "saved_at", "versions",
             "data_sha256", "model_sha256")
-    return dict(version=model_version(meta), **{k: meta.get(k) for k in keys}, schema=meta.get("schema", []))
+    from ml_lifecycle.model_io import decision_threshold
+    d = meta.get("decision") or {}
+    card = dict(version=model_version(meta), **{k: meta.get(k) for k in keys}, schema=meta.get("schema", []))
+    card["threshold"] = decision_threshold(meta) if meta.get("task", "binary") == "binary" else None  # the one the labels use
+    card["decision"] = {k: d.get(k) for k in ("rule", "threshold", "chosen_by", "capacity", "go", "decision")} if d else None
+    return card
 
 # %% ../nbs/10_deployment.ipynb #61544a48
 def create_app(model_path: str | Path, # a .skops file saved by `model_io.save_model` (metadata sidecar beside it)
