@@ -243,7 +243,7 @@ def baseline_words(info) -> str:
     b, mb = _decision(info).get("baseline") or {}, _metrics(info).get("baseline") or {}
     name = b.get("description") or b.get("name") or _spec(info).get("baseline") or mb.get("name") or ""
     if "lesson" in name and _spec(info).get("baseline"): name = _spec(info)["baseline"]
-    return _public(name)
+    return _public(plain_text(name))
 
 def monthly_gain(info) -> dict | None:
     "Expected profit per month with its 95 % interval (per_month, low, high, currency, customers_per_month): the decision's, else from the test profit per customer."
@@ -456,7 +456,7 @@ def _risks_of_decision(info) -> list:
     meta = info["artefacts"].get("model_meta.json") or {}
     if is_fast(info): items.append("Fast mode: this run used small budgets and samples (for tests and demonstrations); its numbers are rough. Re-run without fast mode before acting on them.")
     for c in d.get("checks", []):
-        if not c.get("passed"): items.append(f"Acceptance bar not met: {plain_text(c.get('check', ''))}.")
+        if not c.get("passed"): items.append(f"Acceptance bar not met (failed check: {plain_text(c.get('check', ''))}).")
     if d and d.get("decision") == "no-go" and not any(not c.get("passed") for c in d.get("checks", [])):
         items += [f"No-go: {plain_text(r)}" for r in d.get("reasons", [])]
     cr, cap = d.get("contact_rate") or {}, d.get("capacity", s.get("capacity"))
