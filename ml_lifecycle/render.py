@@ -545,7 +545,7 @@ def section_summary(info) -> str:
     pm = mo if mo.get("value") is not None else (m.get("test") or {}).get(metric) or {}
     if pm.get("value") is not None:
         iv = f" (95 % interval {human(pm['low'], 2)} to {human(pm['high'], 2)})" if pm.get("low") is not None else ""
-        vs = f", against {human(bl['value'], 2)} for {baseline_words(info)}" if bl.get("value") is not None else ""
+        vs = f", against {human(bl['value'], 2)} for the baseline ({baseline_words(info)})" if bl.get("value") is not None else ""
         parts.append(f"<p>Quality on customers the model never saw, {_e(plain(metric))}: {_e(human(pm['value'], 2))}{_e(iv)}{_e(vs)}.</p>")
     parts.append(f"<p>{_e(bar_sentence(s.get('acceptance_bar') or {}))}</p>")
     rs = d.get("reasons") or []
@@ -589,7 +589,7 @@ def render_report(info: dict, # from `read_run`
                   title: str = "", # page title; default from the spec
                  ) -> str:
     "The complete HTML page for the run described by `info` (absolute paths made relative, a banner on a fast run)."
-    s = _spec(info); title = title or f"Model report: {s.get('question') or s.get('target') or info['run_dir'].name}"
+    s = _spec(info); title = title or f"Model report: {s.get('question') or (('predicting ' + str(s['target'])) if s.get('target') else info['run_dir'].name)}"
     body = []
     for key, head, fn in SECTIONS:
         try: content = fn(info)
