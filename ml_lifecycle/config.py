@@ -67,8 +67,8 @@ def _optional(key, v):
 
 SETTINGS = dict(dataset=_text, target=_text, task=_choice(TASKS), positive_label=_text, seed=_int,
                 valid_size=_fraction, test_size=_fraction, metric=_choice(METRICS), runs_dir=_text, fast=_bool,
-                id_columns=_columns, ignore=_columns, time_column=_optional, test_data=_optional)
-OPTIONAL = dict(id_columns="none", ignore="none", time_column="none", test_data="none")  # a settings file older than these keys may omit them
+                id_columns=_columns, ignore=_columns, time_column=_optional, test_data=_optional, owner=_text)
+OPTIONAL = dict(id_columns="none", ignore="none", time_column="none", test_data="none", owner="unassigned")  # keys a settings file older than them may omit, with their default
 
 # %% ../nbs/91_config.ipynb #07ee42cf
 import importlib.util
@@ -131,6 +131,7 @@ class RunParams:
     test_data: str | None = None  # a fixed test file, read only once the final model exists (stage 09)
     run_dir: Path | None = None
     settings_path: Path | None = None
+    owner: str = OPTIONAL["owner"]  # who answers for the models of this kit's runs (the model card names them)
 
     def path(self, name: str) -> Path | None:
         "Path of artefact `name` in the run folder (parent folders created), or None without a run folder."
