@@ -13,7 +13,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['as_binary', 'predict_scores', 'check_predictions', 'binary_metrics', 'regression_metrics', 'multiclass_metrics',
            'bootstrap_table', 'save_figure', 'plot_roc_pr', 'plot_confusion', 'plot_residuals', 'segment_columns',
-           'segment_of', 'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision']
+           'segment_of', 'rule_scores', 'shap_explanation', 'permuted_scores', 'capped_sample', 'bayes_reference',
+           'save_evaluation', 'load_decision']
 
 # %% ../nbs/85_evaluation_internals.ipynb #3f20ed0d
 def _positive_index(classes, positive_label):
@@ -262,6 +263,45 @@ def shap_explanation(model, # fitted Pipeline whose last step is a tree model (o
         import pandas as pd
         return pd.DataFrame(sv, columns=names, index=X.index)
     except Exception: return None
+
+# %% ../nbs/85_evaluation_internals.ipynb #464c514d
+def permuted_scores(predict, # function(X) -> scores (array, or DataFrame of class probabilities), e.g. `lambda X: predict_scores(model, X, spec)`
+                    metric, # function(y, scores) -> float, greater is better
+                    X, # evaluation rows (DataFrame, raw columns)
+                    y, # labels or values, as `metric` wants them
+                    n_repeats: int = 5, # shuffles per column
+                    seed: int = 42, # random seed (scikit-learn's `random_state`)
+                   ) -> tuple: # (baseline score, array (n_columns, n_repeats) of scores with that column shuffled)
+    "The baseline score and the scores with each column shuffled, drawn as scikit-learn's `permutation_importance` draws them; the repeats of a column are scored in one `predict` call."
+    import numpy as np, pandas as pd
+    from sklearn.utils import check_random_state
+    col_seed = check_random_state(seed).randint(np.iinfo(np.int32).max + 1)  # scikit-learn: one seed shared by every column
+    n, base = len(X), float(metric(y, predict(X)))
+    out = np.empty((X.shape[1], n_repeats))
+    for j, c in enumerate(X.columns):
+        rs, idx, col, blocks = check_random_state(col_seed), np.arange(n), X[c].to_numpy(), []
+        for _ in range(n_repeats):
+            rs.shuffle(idx); col = col[idx]  # cumulative, as scikit-learn shuffles the already shuffled column
+            b = X.copy(); b[c] = col; blocks.append(b)
+        s = predict(pd.concat(blocks, ignore_index=True))
+        for r in range(n_repeats):
+            part = s.iloc[r * n:(r + 1) * n] if hasattr(s, "iloc") else np.asarray(s)[r * n:(r + 1) * n]
+            out[j, r] = float(metric(y, part))
+    return base, out
+
+# %% ../nbs/85_evaluation_internals.ipynb #5932a386
+def capped_sample(X, # features (DataFrame)
+                  y, # target (Series, same index)
+                  n: int, # at most this many rows
+                  task: str, # binary/multiclass: stratified; regression: plain random
+                  seed: int = 42, # random seed
+                 ) -> tuple:
+    "(X, y) unchanged when it has at most `n` rows, else a random sample of `n` rows (stratified for classification)."
+    if len(X) <= n: return X, y
+    from sklearn.model_selection import train_test_split
+    try: Xs, _, ys, _ = train_test_split(X, y, train_size=n, random_state=seed, stratify=y if task != "regression" else None)
+    except ValueError: Xs = X.sample(n, random_state=seed); ys = y.loc[Xs.index]  # a class with a single row cannot be stratified
+    return Xs, ys
 
 # %% ../nbs/85_evaluation_internals.ipynb #af5f8f04
 def bayes_reference(X, # a split of the built-in churn table (needs `customer_key`)
