@@ -206,8 +206,7 @@ def spot_check(spec, # the ProblemSpec: task, primary metric, time column
         order = X[spec.time_column].sort_values(kind="stable").index; X, y = X.loc[order], y.loc[order]
     if models is None: models = candidate_models(spec.task, seed, fast, rule=_churn_rule_columns(X) is not None)
     with threadpool_limits(1):  # one thread per fit: on a shared machine, OpenMP/BLAS oversubscription costs 10x
-        res = _fold_results(spec, X, y, models, make_cv(spec, y, n_splits, seed), seed, max_rows_slow, time_budget)
-    rows = []
+        res, rows = _fold_results(spec, X, y, models, make_cv(spec, y, n_splits, seed), seed, max_rows_slow, time_budget), []
     for name, folds in res.items():
         f = pd.DataFrame(folds); row = dict(model=name, rows=int(f.rows.max()), folds=len(f))
         for k in metrics_for(spec): row[f"{k}_mean"], row[f"{k}_std"] = float(f[k].mean()), float(f[k].std(ddof=0))

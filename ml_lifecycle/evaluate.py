@@ -67,6 +67,10 @@ def bootstrap_ci(task: str, # binary, multiclass or regression
                  alpha: float = 0.05, # 1 - confidence level
                 ):
     "Metrics on all rows with percentile-bootstrap intervals: DataFrame index=metric, columns value, low, high."
+    if task == "multiclass":  # labels coded once, metrics from a confusion matrix per resample (evaluation_internals)
+        from ml_lifecycle.evaluation_internals import multiclass_codes, multiclass_metrics_codes
+        check_predictions(y, s, task); coded = multiclass_codes(y, s)
+        if coded is not None: return bootstrap_table(multiclass_metrics_codes, *coded, n_boot=n_boot, seed=seed, alpha=alpha, two_classes=True)
     return bootstrap_table(lambda yy, ss: compute_metrics(task, yy, ss, threshold), y, s, n_boot=n_boot, seed=seed,
                            alpha=alpha, two_classes=task != "regression")
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['as_binary', 'predict_scores', 'check_predictions', 'binary_metrics', 'regression_metrics', 'multiclass_metrics',
-           'bootstrap_table', 'save_figure', 'plot_roc_pr', 'plot_confusion', 'plot_residuals', 'segment_columns',
-           'segment_of', 'rule_scores', 'shap_explanation', 'permuted_scores', 'capped_sample', 'bayes_reference',
-           'save_evaluation', 'load_decision']
+           'multiclass_codes', 'multiclass_metrics_codes', 'bootstrap_table', 'save_figure', 'plot_roc_pr',
+           'plot_confusion', 'plot_residuals', 'segment_columns', 'segment_of', 'rule_scores', 'shap_explanation',
+           'permuted_scores', 'capped_sample', 'bayes_reference', 'save_evaluation', 'load_decision']
 
 # %% ../nbs/85_evaluation_internals.ipynb #3f20ed0d
 def _positive_index(classes, positive_label):
@@ -117,6 +117,32 @@ def multiclass_metrics(y, # true labels
     return dict(accuracy=M.accuracy_score(y, pred), balanced_accuracy=M.balanced_accuracy_score(y, pred),
                 f1_macro=M.f1_score(y, pred, average="macro", zero_division=0),
                 log_loss=M.log_loss(y, np.clip(np.asarray(proba), 1e-15, 1), labels=list(cl)))
+
+# %% ../nbs/85_evaluation_internals.ipynb #d35cd638
+def multiclass_codes(y, # true labels
+                     proba, # DataFrame of class probabilities (columns = classes)
+                    ) -> tuple:
+    "(codes, P): labels as integer codes into the classes sorted as text, and the probabilities as a matrix in that order; None when a label is not a column."
+    import numpy as np
+    cols = sorted(proba.columns, key=str); cl = [str(c) for c in cols]
+    pos = {c: k for k, c in enumerate(cl)}
+    codes = np.asarray([pos.get(str(v), -1) for v in y])
+    if (codes < 0).any(): return None
+    return codes, np.clip(np.asarray(proba[cols], dtype=float), 1e-15, 1)
+
+def multiclass_metrics_codes(codes, # integer labels 0..k-1 (from `multiclass_codes`)
+                             P, # (n, k) probabilities, columns in code order
+                            ) -> dict:
+    "`multiclass_metrics` in numpy: accuracy, balanced accuracy, macro F1 (zero division = 0) and log loss of the arg-max class."
+    import numpy as np
+    n, k = P.shape; pred = P.argmax(1)
+    cm = np.bincount(codes * k + pred, minlength=k * k).reshape(k, k)
+    tp, true_n, pred_n = np.diag(cm).astype(float), cm.sum(1), cm.sum(0)
+    seen = (true_n > 0) | (pred_n > 0)  # scikit-learn's labels: present in y or in the predictions
+    f1 = np.divide(2 * tp, true_n + pred_n, out=np.zeros(k), where=(true_n + pred_n) > 0)
+    eps = np.finfo(float).eps
+    return dict(accuracy=tp.sum() / n, balanced_accuracy=float(np.mean(tp[true_n > 0] / true_n[true_n > 0])),
+                f1_macro=float(f1[seen].mean()), log_loss=float(-np.mean(np.log(np.clip(P[np.arange(n), codes], eps, 1 - eps)))))
 
 # %% ../nbs/85_evaluation_internals.ipynb #1acc1697
 def bootstrap_table(metrics, # function(y, s) -> dict of metric values
