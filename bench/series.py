@@ -3,6 +3,7 @@
     python bench/series.py [--mode fast|full|both] [--stages 01-04]
                            [--table churn|spend|listings|term_deposit|PATH.csv] [--rows N] [--target COL] [--task T]
                            [--label NAME]
+    python bench/series.py --summary     # a markdown table of every saved result
 
 `--table` is a CSV file or a dataset name. A task dataset (`spend`, `listings`, `term_deposit`) is generated at
 `--rows` rows (default: its own size) by `ml_lifecycle.task_datasets`; `churn` without `--rows` is the built-in
@@ -81,6 +82,23 @@ def stage_table(r) -> str:
         lines.append(f"  {s:<28} {t if t is not None else '-':>8} {(f'{100 * t / tot:.0f} %') if t else '-':>6}")
     return "\n".join(lines)
 
+def summary(results_dir=RESULTS) -> str:
+    "Markdown table of every saved result (series_*.json): one column per run, one row per stage, seconds (share)."
+    rs = [json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("series_*.json"))]
+    if not rs: return "no results in " + str(results_dir)
+    stages = sorted({s for r in rs for s in r["stages"]})
+    head = "| stage | " + " | ".join(f"{r['table']} {r['mode']}" for r in rs) + " |"
+    lines = [head, "|---" * (len(rs) + 1) + "|"]
+    for s in stages:
+        cells = []
+        for r in rs:
+            t, tot = r["stages"].get(s), sum(v for v in r["stages"].values() if v) or 1.0
+            cells.append(f"{t:.0f} s ({100 * t / tot:.0f} %)" if t else "-")
+        lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    lines.append("| **total** | " + " | ".join(f"**{r['total_s']:.0f} s** ({r['status'][:20]})" for r in rs) + " |")
+    lines.append("| load avg (1/5/15 min) at the end | " + " | ".join(str(r.get("load_avg")) for r in rs) + " |")
+    return "\n".join(lines)
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mode", choices=["fast", "full", "both"], default="both")
@@ -89,7 +107,9 @@ def main(argv=None):
     ap.add_argument("--rows", type=int, default=None, help="rows to generate (dataset name) or keep (CSV)")
     ap.add_argument("--target", default=None); ap.add_argument("--task", default=None)
     ap.add_argument("--label", default=None, help="name of the result file (default: table and rows)")
+    ap.add_argument("--summary", action="store_true", help="print a markdown table of every saved result and exit")
     a = ap.parse_args(argv)
+    if a.summary: print(summary()); return
     data, target, task, label = table_args(a.table, a.rows, a.target, a.task)
     label = a.label or label
     RESULTS.mkdir(parents=True, exist_ok=True)
