@@ -227,11 +227,10 @@ def learning_curve_frame(model, # an estimator or pipeline (cloned, not changed)
                          n_jobs: int = 1, # fits at a time, in threads (2 on a 2-core machine; each fit keeps one BLAS thread)
                         ):
     "Train and validation score of the primary metric at growing training sizes (mean and sd over folds)."
-    import numpy as np, pandas as pd
+    import joblib, pandas as pd
     from sklearn.base import clone
-    from joblib import parallel_backend
     from sklearn.model_selection import learning_curve
-    with parallel_backend("threading", n_jobs=n_jobs):  # threads: no process start-up, and the boosting releases the GIL
+    with joblib.parallel_backend("threading", n_jobs=n_jobs):  # threads: no process start-up, and the boosting releases the GIL
         n, tr, va = learning_curve(clone(model), X, y, train_sizes=list(sizes), cv=cv, scoring=scorer_for(spec),
                                    shuffle=True, random_state=seed, n_jobs=n_jobs)
     sign = -1 if spec.metric in ("rmse", "mae", "log_loss") else 1
