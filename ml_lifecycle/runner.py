@@ -197,9 +197,6 @@ class StageFailed(RuntimeError):
         super().__init__(f"stage {stage} failed at cell {cell}: {ename}: {evalue}\n  open {notebook} to see the cell and its traceback")
 
 # %% ../nbs/92_runner.ipynb #bbe23751
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # one BLAS/OpenMP thread per stage kernel: on a
-# shared 2-core machine a second thread per library fights every other process (a 7-class HistGradientBoosting fit ran 20x slower)
-
 def run_stage(stage: Stage, # the stage to execute
               params: dict, # parameters for its `parameters` cell
               run_dir: Path, # the run folder (the kernel's working folder)
@@ -209,8 +206,6 @@ def run_stage(stage: Stage, # the stage to execute
     import papermill as pm
     out = Path(run_dir) / "notebooks" / stage.path.name
     out.parent.mkdir(parents=True, exist_ok=True)
-    threads = {k: "1" for k in _THREAD_VARS if k not in os.environ}  # the kernel inherits them; a user's own setting wins
-    os.environ.update(threads)
     try:
         pm.execute_notebook(str(stage.path), str(out), parameters=params, cwd=str(run_dir), kernel_name="python3",
                             progress_bar=progress, log_output=False,
@@ -218,8 +213,6 @@ def run_stage(stage: Stage, # the stage to execute
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # kernel on 127.0.0.1: its TCP warning is noise in a run log
     except pm.PapermillExecutionError as e:
         raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
-    finally:
-        for k in threads: os.environ.pop(k, None)
     return out
 
 # %% ../nbs/92_runner.ipynb #1a136d74
