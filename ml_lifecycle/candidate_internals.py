@@ -30,12 +30,16 @@ class LabelEncodedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
 
     def fit(self, X, y, **fit_params):
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
-        self.estimator_ = clone(self.estimator).fit(X, codes, **fit_params)
+        est = clone(self.estimator)
+        if type(est).__module__.startswith("xgboost") and isinstance(X, pd.DataFrame) and (X.dtypes == "float64").all():
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object); X = X.to_numpy()  # XGBoost re-reads named columns every round
+        self.estimator_ = est.fit(X, codes, **fit_params)
         if hasattr(self.estimator_, "n_features_in_"): self.n_features_in_ = self.estimator_.n_features_in_
         return self
 
-    def predict(self, X): return self.classes_[np.asarray(self.estimator_.predict(_as_matrix(X, self.estimator_))).astype(int)]
-    def predict_proba(self, X): return self.estimator_.predict_proba(_as_matrix(X, self.estimator_))
+    def _fitted_on(self): return self if hasattr(self, "feature_names_in_") else self.estimator_
+    def predict(self, X): return self.classes_[np.asarray(self.estimator_.predict(_as_matrix(X, self._fitted_on()))).astype(int)]
+    def predict_proba(self, X): return self.estimator_.predict_proba(_as_matrix(X, self._fitted_on()))
     @property
     def feature_importances_(self): return self.estimator_.feature_importances_
 

@@ -24,7 +24,7 @@ CLASSIFIERS = ("dummy", "rule", "logistic", "tree", "knn", "svm", "random_forest
 REGRESSORS = ("dummy", "linear", "tree", "knn", "svm", "random_forest", "xgboost", "hist_gb", "mlp")
 INTERPRETABLE = ("logistic", "linear", "tree")  # models whose decisions can be read off their parameters
 BASELINES = ("dummy", "rule")  # reference points, never chosen as the model
-SLOW_ON_LARGE = ("svm", "knn")  # cost grows with n² (SVM training) or n per prediction (k-NN)
+SLOW_ON_LARGE = ("svm", "knn", "mlp")  # cost grows with n² (SVM training), n per prediction (k-NN), n per epoch (MLP)
 
 def model_names(task: str, # binary, multiclass or regression
                 rule: bool = False, # include the churn rule baseline (binary churn data only)
@@ -183,10 +183,11 @@ def split_xy(df: pd.DataFrame, # a split (train/valid/test) of the cleaned table
     return df.drop(columns=[spec.target, *out]), y  # ids and ignored columns: neither model inputs nor service fields
 
 # %% ../nbs/07_model_selection.ipynb #60eb1167
-def _fold_results(spec, X, y, models, cv, seed, max_rows_slow):
-    "Per model, one dict per fold: metrics on the held-out fold, fit and predict seconds, training rows."
-    mets, res = metrics_for(spec), {n: [] for n in models}
-    for tr, va in cv.split(X, y):
+def _fold_results(spec, X, y, models, cv, seed, max_rows_slow, time_budget=None):
+    "Per model, one dict per fold: metrics on the held-out fold, fit and predict seconds, training rows. Stops after the fold that exceeds `time_budget` seconds (at least two folds)."
+    mets, res, start = metrics_for(spec), {n: [] for n in models}, time.perf_counter()
+    for k, (tr, va) in enumerate(cv.split(X, y)):
+        if time_budget is not None and k >= 2 and time.perf_counter() - start > time_budget: break
         front = make_front(spec, X.iloc[tr])  # fitted once per fold, inside the fold: no leakage, 10x fewer fits
         Ftr = front.fit_transform(X.iloc[tr], y.iloc[tr]); Fva = front.transform(X.iloc[va])
         for name, est in models.items():
@@ -206,7 +207,8 @@ def spot_check(spec, # the ProblemSpec: task, primary metric, time column
                n_splits: int = 5, # cross-validation folds (one scheme for every model)
                seed: int = 0, # seed of the folds, the models and the subsamples
                fast: bool = False, # smaller models
-               max_rows_slow: int = 2000, # SVM and k-NN train on at most this many rows of a fold (cost ~ n², n)
+               max_rows_slow: int = 2000, # SVM, k-NN and MLP train on at most this many rows of a fold (cost ~ n², n)
+               time_budget: float | None = None, # seconds; the check stops after the fold that exceeds it (at least 2 folds); None = no limit
                log=None, # an `ExperimentLog`-like object with .log(name, params, metrics, times), or None
               ) -> pd.DataFrame:
     "Cross-validate every candidate on the same folds: metric mean ± std, fit and predict seconds per fold, training rows."
@@ -216,10 +218,9 @@ def spot_check(spec, # the ProblemSpec: task, primary metric, time column
         order = X[spec.time_column].sort_values(kind="stable").index; X, y = X.loc[order], y.loc[order]
     if models is None: models = candidate_models(spec.task, seed, fast, rule=_churn_rule_columns(X) is not None)
     with threadpool_limits(1):  # one thread per fit: on a shared machine, OpenMP/BLAS oversubscription costs 10x
-        res = _fold_results(spec, X, y, models, make_cv(spec, y, n_splits, seed), seed, max_rows_slow)
-    rows = []
+        res, rows = _fold_results(spec, X, y, models, make_cv(spec, y, n_splits, seed), seed, max_rows_slow, time_budget), []
     for name, folds in res.items():
-        f = pd.DataFrame(folds); row = dict(model=name, rows=int(f.rows.max()))
+        f = pd.DataFrame(folds); row = dict(model=name, rows=int(f.rows.max()), folds=len(f))
         for k in metrics_for(spec): row[f"{k}_mean"], row[f"{k}_std"] = float(f[k].mean()), float(f[k].std(ddof=0))
         row.update(fit_s=float(f.fit_s.mean()), predict_s=float(f.predict_s.mean())); rows.append(row)
         if log is not None: log.log(f"spot_check/{name}", models[name].get_params(deep=False), row, dict(fit_s=row["fit_s"]))

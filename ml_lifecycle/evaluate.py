@@ -73,6 +73,10 @@ def bootstrap_ci(task: str, # binary, multiclass or regression
                  alpha: float = 0.05, # 1 - confidence level
                 ):
     "Metrics on all rows with percentile-bootstrap intervals: DataFrame index=metric, columns value, low, high."
+    if task == "multiclass":  # labels coded once, metrics from a confusion matrix per resample (evaluation_internals)
+        from ml_lifecycle.evaluation_internals import multiclass_codes, multiclass_metrics_codes
+        check_predictions(y, s, task); coded = multiclass_codes(y, s)
+        if coded is not None: return bootstrap_table(multiclass_metrics_codes, *coded, n_boot=n_boot, seed=seed, alpha=alpha, two_classes=True)
     return bootstrap_table(lambda yy, ss: compute_metrics(task, yy, ss, threshold), y, s, n_boot=n_boot, seed=seed,
                            alpha=alpha, two_classes=task != "regression")
 
@@ -232,13 +236,15 @@ def learning_curve_frame(model, # an estimator or pipeline (cloned, not changed)
                          sizes=(0.2, 0.4, 0.7, 1.0), # shares of the training folds
                          cv: int = 3, # folds
                          seed: int = 42, # shuffling seed
+                         n_jobs: int = 1, # fits at a time, in threads (2 on a 2-core machine; each fit keeps one BLAS thread)
                         ):
     "Train and validation score of the primary metric at growing training sizes (mean and sd over folds)."
-    import numpy as np, pandas as pd
+    import joblib, pandas as pd
     from sklearn.base import clone
     from sklearn.model_selection import learning_curve
-    n, tr, va = learning_curve(clone(model), X, y, train_sizes=list(sizes), cv=cv, scoring=scorer_for(spec),
-                               shuffle=True, random_state=seed, n_jobs=1)
+    with joblib.parallel_backend("threading", n_jobs=n_jobs):  # threads: no process start-up, and the boosting releases the GIL
+        n, tr, va = learning_curve(clone(model), X, y, train_sizes=list(sizes), cv=cv, scoring=scorer_for(spec),
+                                   shuffle=True, random_state=seed, n_jobs=n_jobs)
     sign = -1 if spec.metric in ("rmse", "mae", "log_loss") else 1
     return pd.DataFrame(dict(n_train=n, train=sign * tr.mean(1), valid=sign * va.mean(1), valid_sd=va.std(1)))
 
@@ -331,16 +337,18 @@ def permutation_frame(model, # fitted pipeline (raw columns in)
                       X, y, # evaluation data (raw labels)
                       spec, # ProblemSpec (primary metric)
                       n_repeats: int = 5, # shuffles per column
-                      max_rows: int = 2000, # subsample for speed
+                      max_rows: int = 2000, # a stratified sample of at most this many rows
                       seed: int = 42, # random seed
                      ):
     "Permutation importance of each raw column on the primary metric: mean and sd of the score drop, sorted."
     import pandas as pd
-    from sklearn.inspection import permutation_importance
-    if len(X) > max_rows:
-        X = X.sample(max_rows, random_state=seed); y = y.loc[X.index]
-    r = permutation_importance(model, X, y, scoring=scorer_for(spec), n_repeats=n_repeats, random_state=seed, n_jobs=1)
-    return pd.DataFrame({"importance": r.importances_mean, "sd": r.importances_std}, index=X.columns).sort_values("importance", ascending=False)
+    from ml_lifecycle.evaluation_internals import capped_sample, permuted_scores
+    X, y = capped_sample(X, y, max_rows, spec.task, seed)
+    sign = -1.0 if spec.metric in ("rmse", "mae", "log_loss") else 1.0  # a drop is always "worse"
+    yy = as_binary(y, spec.positive_label) if spec.task == "binary" else y.to_numpy()
+    base, scores = permuted_scores(lambda Z: predict_scores(model, Z, spec), lambda yv, s: sign * primary_score(spec, yv, s), X, yy, n_repeats, seed)
+    drop = base - scores
+    return pd.DataFrame({"importance": drop.mean(1), "sd": drop.std(1)}, index=X.columns).sort_values("importance", ascending=False)
 
 # %% ../nbs/09_evaluation.ipynb #39b9207b
 def ice_frame(model, # fitted pipeline

@@ -12,8 +12,9 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['as_binary', 'predict_scores', 'check_predictions', 'binary_metrics', 'regression_metrics', 'multiclass_metrics',
-           'bootstrap_table', 'save_figure', 'plot_roc_pr', 'plot_confusion', 'plot_residuals', 'segment_columns',
-           'segment_of', 'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision',
+           'multiclass_codes', 'multiclass_metrics_codes', 'bootstrap_table', 'save_figure', 'plot_roc_pr',
+           'plot_confusion', 'plot_residuals', 'segment_columns', 'segment_of', 'rule_scores', 'shap_explanation',
+           'permuted_scores', 'capped_sample', 'bayes_reference', 'save_evaluation', 'load_decision',
            'capacity_threshold', 'ceil_dp', 'fit_single_feature_rule', 'single_feature_scores', 'paired_difference',
            'decision_record', 'attach_decision', 'save_test_labels']
 
@@ -118,6 +119,32 @@ def multiclass_metrics(y, # true labels
     return dict(accuracy=M.accuracy_score(y, pred), balanced_accuracy=M.balanced_accuracy_score(y, pred),
                 f1_macro=M.f1_score(y, pred, average="macro", zero_division=0),
                 log_loss=M.log_loss(y, np.clip(np.asarray(proba), 1e-15, 1), labels=list(cl)))
+
+# %% ../nbs/85_evaluation_internals.ipynb #d35cd638
+def multiclass_codes(y, # true labels
+                     proba, # DataFrame of class probabilities (columns = classes)
+                    ) -> tuple:
+    "(codes, P): labels as integer codes into the classes sorted as text, and the probabilities as a matrix in that order; None when a label is not a column."
+    import numpy as np
+    cols = sorted(proba.columns, key=str); cl = [str(c) for c in cols]
+    pos = {c: k for k, c in enumerate(cl)}
+    codes = np.asarray([pos.get(str(v), -1) for v in y])
+    if (codes < 0).any(): return None
+    return codes, np.clip(np.asarray(proba[cols], dtype=float), 1e-15, 1)
+
+def multiclass_metrics_codes(codes, # integer labels 0..k-1 (from `multiclass_codes`)
+                             P, # (n, k) probabilities, columns in code order
+                            ) -> dict:
+    "`multiclass_metrics` in numpy: accuracy, balanced accuracy, macro F1 (zero division = 0) and log loss of the arg-max class."
+    import numpy as np
+    n, k = P.shape; pred = P.argmax(1)
+    cm = np.bincount(codes * k + pred, minlength=k * k).reshape(k, k)
+    tp, true_n, pred_n = np.diag(cm).astype(float), cm.sum(1), cm.sum(0)
+    seen = (true_n > 0) | (pred_n > 0)  # scikit-learn's labels: present in y or in the predictions
+    f1 = np.divide(2 * tp, true_n + pred_n, out=np.zeros(k), where=(true_n + pred_n) > 0)
+    eps = np.finfo(float).eps
+    return dict(accuracy=tp.sum() / n, balanced_accuracy=float(np.mean(tp[true_n > 0] / true_n[true_n > 0])),
+                f1_macro=float(f1[seen].mean()), log_loss=float(-np.mean(np.log(np.clip(P[np.arange(n), codes], eps, 1 - eps)))))
 
 # %% ../nbs/85_evaluation_internals.ipynb #1acc1697
 def bootstrap_table(metrics, # function(y, s) -> dict of metric values
@@ -264,6 +291,45 @@ def shap_explanation(model, # fitted Pipeline whose last step is a tree model (o
         import pandas as pd
         return pd.DataFrame(sv, columns=names, index=X.index)
     except Exception: return None
+
+# %% ../nbs/85_evaluation_internals.ipynb #464c514d
+def permuted_scores(predict, # function(X) -> scores (array, or DataFrame of class probabilities), e.g. `lambda X: predict_scores(model, X, spec)`
+                    metric, # function(y, scores) -> float, greater is better
+                    X, # evaluation rows (DataFrame, raw columns)
+                    y, # labels or values, as `metric` wants them
+                    n_repeats: int = 5, # shuffles per column
+                    seed: int = 42, # random seed (scikit-learn's `random_state`)
+                   ) -> tuple: # (baseline score, array (n_columns, n_repeats) of scores with that column shuffled)
+    "The baseline score and the scores with each column shuffled, drawn as scikit-learn's `permutation_importance` draws them; the repeats of a column are scored in one `predict` call."
+    import numpy as np, pandas as pd
+    from sklearn.utils import check_random_state
+    col_seed = check_random_state(seed).randint(np.iinfo(np.int32).max + 1)  # scikit-learn: one seed shared by every column
+    n, base = len(X), float(metric(y, predict(X)))
+    out = np.empty((X.shape[1], n_repeats))
+    for j, c in enumerate(X.columns):
+        rs, idx, col, blocks = check_random_state(col_seed), np.arange(n), X[c].to_numpy(), []
+        for _ in range(n_repeats):
+            rs.shuffle(idx); col = col[idx]  # cumulative, as scikit-learn shuffles the already shuffled column
+            b = X.copy(); b[c] = col; blocks.append(b)
+        s = predict(pd.concat(blocks, ignore_index=True))
+        for r in range(n_repeats):
+            part = s.iloc[r * n:(r + 1) * n] if hasattr(s, "iloc") else np.asarray(s)[r * n:(r + 1) * n]
+            out[j, r] = float(metric(y, part))
+    return base, out
+
+# %% ../nbs/85_evaluation_internals.ipynb #5932a386
+def capped_sample(X, # features (DataFrame)
+                  y, # target (Series, same index)
+                  n: int, # at most this many rows
+                  task: str, # binary/multiclass: stratified; regression: plain random
+                  seed: int = 42, # random seed
+                 ) -> tuple:
+    "(X, y) unchanged when it has at most `n` rows, else a random sample of `n` rows (stratified for classification)."
+    if len(X) <= n: return X, y
+    from sklearn.model_selection import train_test_split
+    try: Xs, _, ys, _ = train_test_split(X, y, train_size=n, random_state=seed, stratify=y if task != "regression" else None)
+    except ValueError: Xs = X.sample(n, random_state=seed); ys = y.loc[Xs.index]  # a class with a single row cannot be stratified
+    return Xs, ys
 
 # %% ../nbs/85_evaluation_internals.ipynb #af5f8f04
 def bayes_reference(X, # a split of the built-in churn table (needs `customer_key`)

@@ -197,7 +197,7 @@ def adversarial_validation(reference, # reference features
     import pandas as pd
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import cross_val_predict, train_test_split
-    from sklearn.inspection import permutation_importance
+    from ml_lifecycle.evaluation_internals import permuted_scores  # scikit-learn's shuffles, one predict call per column
     from sklearn.metrics import roc_auc_score
     cols = list(columns or [c for c in reference.columns if c in current.columns])
     X, y = _adversarial_frame(reference, current, cols, seed, max_rows)
@@ -206,8 +206,9 @@ def adversarial_validation(reference, # reference features
     with threadpool_limits(1):  # small data: OpenMP threads cost more than they save, and fight under load
         p = cross_val_predict(clf, X, y, cv=3, method="predict_proba")[:, 1]
         Xa, Xb, ya, yb = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-        imp = permutation_importance(clf.fit(Xa, ya), Xb, yb, scoring="roc_auc", n_repeats=2, random_state=seed)
-    top = pd.DataFrame({"feature": cols, "importance": imp.importances_mean}).sort_values("importance", ascending=False)
+        clf.fit(Xa, ya)
+        base, perm = permuted_scores(lambda Z: clf.predict_proba(Z)[:, 1], roc_auc_score, Xb, yb, n_repeats=2, seed=seed)
+    top = pd.DataFrame({"feature": cols, "importance": (base - perm).mean(1)}).sort_values("importance", ascending=False)
     return float(roc_auc_score(y, p)), top.reset_index(drop=True)
 
 # %% ../nbs/11_monitoring.ipynb #d5017749

@@ -237,7 +237,8 @@ def run_stage(stage: Stage, # the stage to execute
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
         pm.execute_notebook(str(stage.path), str(out), parameters=params, cwd=str(run_dir), kernel_name="python3",
-                            progress_bar=progress, log_output=False, request_save_on_cell_execute=True,
+                            progress_bar=progress, log_output=False,
+                            request_save_on_cell_execute=False,  # one write at the end (and on a failure): a write per cell re-serialised the whole notebook, 2-4x the overhead of a stage
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])  # kernel on 127.0.0.1: its TCP warning is noise in a run log
     except pm.PapermillExecutionError as e:
         raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None

@@ -11,8 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['is_builtin', 'read_csv_robust', 'read_table_file', 'text_to_number', 'plain', 'write_json', 'read_json_fields',
-           'positive_label_of', 'positive_mask', 'sha256_file', 'sha256_frame', 'churn_dir', 'snapshot_date',
-           'serve_records', 'fetch_json']
+           'record_sample', 'positive_label_of', 'positive_mask', 'sha256_file', 'sha256_frame', 'churn_dir',
+           'snapshot_date', 'serve_records', 'fetch_json']
 
 # %% ../nbs/80_sources.ipynb #eace6e2c
 def is_builtin(data) -> bool:
@@ -99,6 +99,21 @@ def read_json_fields(path: str | Path, # a JSON file holding one object
     unknown = sorted(set(d) - set(known))
     if unknown: raise ValueError(f"{p}: unknown {what} field(s) {unknown}; known fields: {', '.join(sorted(known))}")
     return d
+
+# %% ../nbs/80_sources.ipynb #d0ba312d
+def record_sample(cfg, # resolved run parameters (its `path`); None or no run folder = write nothing
+                  name: str, # what the sample is for, e.g. '09_permutation_importance'
+                  rows: int, # rows used
+                  of: int, # rows available
+                  note: str = "", # how it was drawn, e.g. 'stratified, seed 42'
+                 ) -> dict:
+    "Record a capped sample's size in run_dir/samples.json (merged with earlier entries); returns the entry."
+    rec = dict(rows=int(rows), of=int(of), capped=bool(rows < of), note=note)
+    p = cfg.path("samples.json") if cfg is not None and hasattr(cfg, "path") else None
+    if p is not None:
+        old = json.loads(Path(p).read_text(encoding="utf-8")) if Path(p).exists() else {}
+        old[name] = rec; write_json(old, p)
+    return rec
 
 # %% ../nbs/80_sources.ipynb #5ac1d9f7
 def positive_label_of(y, # the target column (a pandas Series)
