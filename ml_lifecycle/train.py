@@ -320,7 +320,7 @@ def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, families=None):
 def fit_final(cfg, # run parameters (seed, fast, run_dir)
               spec=None, # the ProblemSpec; None = `problem.load_spec(cfg)`
               splits=None, # train/valid/test; None = `clean.load_splits(cfg, spec)`
-              name: str | None = None, # model name; None = the strong model of run_dir/model_choice.json (else xgboost)
+              name: str | None = None, # model name; None = the strong model of run_dir/model_choice.json (plain recipe: its model)
               params: dict | None = None, # model parameters; None = run_dir/best_params.json, else `TUNED`
               log: ExperimentLog | None = None, # where the fit is logged; None = `experiment_log(cfg)`
               recipe: str | None = None, # 'engineered' (lesson 05's front) or 'plain' (lesson 03's preprocessor alone); None = the run's verdict
