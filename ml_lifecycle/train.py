@@ -242,7 +242,6 @@ def run_search(pipe, # a pipeline from `build_model`
                n_jobs: int = 1, # folds fitted in parallel threads (grid and random)
               ) -> dict:
     "Search the model's hyperparameters at a budget of candidates and seconds. Returns kind, best_score, best_std, best_params, n_fits, timed_out, seconds."
-    from sklearn.base import clone
     if kind not in SEARCH_KINDS: raise ValueError(f"search kind {kind!r}; expected one of {', '.join(SEARCH_KINDS)}")
     check_space(space); prefixed(pipe, {k: None for k in space}); pre = final_estimator(pipe)[1]  # names checked
     cv, sc = make_cv(spec, y, n_splits, seed), scorer(spec.metric, spec)
@@ -316,6 +315,12 @@ def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, families=None):
         model, params["n_estimators"] = early_stopped_fit(pipe.steps[-1][1], Ft, y, Fv, yv)
     return _skops_safe(Pipeline(list(front.steps) + [("model", model)]))
 
+def _recipe_and_name(cfg, spec, recipe, name):
+    "The recipe (given, else the run's plain-recipe verdict, else engineered) and the model (given, else that recipe's model)."
+    choice = load_model_choice(cfg, spec); pr = choice.get("plain_recipe", {})
+    recipe = recipe or pr.get("winner", "engineered")
+    return recipe, name or (pr.get("model") or plain_model_name() if recipe == "plain" else choice["strong"])
+
 # %% ../nbs/08_training.ipynb #7128213e
 def fit_final(cfg, # run parameters (seed, fast, run_dir)
               spec=None, # the ProblemSpec; None = `problem.load_spec(cfg)`
@@ -327,14 +332,10 @@ def fit_final(cfg, # run parameters (seed, fast, run_dir)
               save: bool = True, # save the model and its metadata when run_dir is set
              ) -> tuple:
     "Fit the final pipeline on the training split (XGBoost early-stopped on the validation split), score it on validation, save it with its metadata when run_dir is set. Returns (pipeline, meta)."
-    from dataclasses import asdict
-    from ml_lifecycle.collect import sha256_frame; from ml_lifecycle.model_io import feature_schema, save_model
+    from dataclasses import asdict; from ml_lifecycle.collect import sha256_frame; from ml_lifecycle.model_io import feature_schema, save_model
     spec, splits = _inputs(cfg, spec, splits)
-    choice = load_model_choice(cfg, spec); pr = choice.get("plain_recipe", {})
-    recipe = recipe or pr.get("winner", "engineered")
-    name = name or (pr.get("model") or plain_model_name() if recipe == "plain" else choice["strong"])
-    X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec)
-    make_cv(spec, y, 2, cfg.seed)  # clear errors for a single class or a class with too few rows
+    recipe, name = _recipe_and_name(cfg, spec, recipe, name)
+    X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec); make_cv(spec, y, 2, cfg.seed)  # clear errors for one class, tiny classes
     params = _final_params(cfg, name, params, recipe)
     t0 = time.perf_counter(); pipe = _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, [] if recipe == "plain" else None); fit_s = time.perf_counter() - t0
     valid, classes = evaluate_on(pipe, Xv, yv, spec), ([_plain(c) for c in pipe.classes_] if spec.task != "regression" else None)

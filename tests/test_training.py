@@ -93,10 +93,15 @@ def test_plain_recipe_fit_and_verdict_regression(tmp_path):
     assert again["recipe"] == "plain" and (tmp_path / "model.skops").exists()
 
 def test_plain_recipe_ships_through_stages_08_to_10(cli, tmp_path):
-    "Forced to win, the plain pipeline is what stage 08 saves, and evaluation and deployment run on it."
+    "Forced to win, the plain pipeline is what stage 08 saves, and evaluation and deployment run on it (400 generated rows)."
     from ml_lifecycle.model_io import load_model
+    rng = np.random.default_rng(0); n = 400
+    t = pd.DataFrame({"id": [f"R{i:04d}" for i in range(n)], "x1": rng.normal(size=n), "x2": rng.gamma(2.0, 50.0, size=n),
+                      "plan": rng.choice(["basic", "plus", "pro"], size=n)})
+    t["bought"] = np.where(t.x1 + (t.plan == "pro") + rng.normal(scale=0.7, size=n) > 0.8, "yes", "no")
+    t.to_csv(tmp_path / "t.csv", index=False)
     rd = tmp_path / "run"
-    r = cli("run", "--fast", "--data", FIXTURES / "loans.csv", "--target", "default", "--stages", "08,09,10", "--run-dir", rd,
+    r = cli("run", "--fast", "--data", tmp_path / "t.csv", "--target", "bought", "--stages", "08,09,10", "--run-dir", rd,
             env={"ML_LIFECYCLE_FORCE_RECIPE": "plain"}, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
     v = json.loads((rd / "model_choice.json").read_text())["plain_recipe"]
@@ -105,4 +110,4 @@ def test_plain_recipe_ships_through_stages_08_to_10(cli, tmp_path):
     pipe, meta = load_model(rd / "model.skops")
     assert meta["recipe"] == "plain" and [n for n, _ in pipe.steps] == ["preprocess", "model"]
     assert json.loads((rd / "best_params.json").read_text())["recipe"] == "plain"
-    assert (rd / "metrics.json").exists()
+    assert (rd / "metrics.json").exists() and (rd / "notebooks" / "10_deployment.ipynb").exists()
