@@ -109,10 +109,10 @@ def main():
     a = ap.parse_args()
     mode = "fast" if a.fast else "full"
     path = RESULTS / f"quality_{mode}.json"
-    rows = json.loads(path.read_text()) if path.exists() else {}
     for name in a.datasets.split(","):
         r = bench(name, a.fast, a.n, a.n_boot)
-        rows[name] = r
+        rows = json.loads(path.read_text()) if path.exists() else {}  # read late: another run may have added a dataset
+        rows[name + (f"@{a.n}" if a.n else "")] = r
         path.parent.mkdir(parents=True, exist_ok=True); path.write_text(json.dumps(rows, indent=2))
         f = lambda t: f"{t['value']:.4f} [{t['low']:.4f}, {t['high']:.4f}]"
         st = " ".join(f"{k}:{v}" for k, v in r["stage_seconds"].items())
