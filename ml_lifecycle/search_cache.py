@@ -1,4 +1,4 @@
-"""The engineering under lesson 08: a feature front fitted once per fold and shared by every candidate of a search, fits kept on one thread, and the experiment log's JSON lines and MLflow records.
+"""The engineering under lesson 08: a feature front fitted once per fold and shared by every candidate of a search, fits kept on one thread, searches with a budget of seconds as well as candidates, early stopping without a refit, and the experiment log's JSON lines and MLflow records.
 
 Docs: https://ml-lifecycle.github.io/ml-lifecycle/search_cache.html.md"""
 
