@@ -6,7 +6,7 @@ For each dataset: runs stages 01-08 through the real runner (full mode unless --
 (touched here only, as lesson 09 does) the shipped model and the plain recipe (raw columns -> lesson 03's
 preprocessor -> gradient boosting, tuned by the same search; refitted from its logged parameters when the engineered
 pipeline won), each with a percentile-bootstrap 95 % interval; the Bayes limit of the primary metric from the
-generator's truth (on every row of the table); and the time of stages 05-08. `--n` regenerates the task datasets at
+generator's truth on the same test rows; and the time of stages 05-08. `--n` regenerates the task datasets at
 that size (churn stays at its built-in size). Writes bench/results/quality_<mode>.json and prints a table.
 Times are wall seconds on whatever machine runs it: read them as ratios.
 """
@@ -32,23 +32,24 @@ def _data_args(name, n):
     d = TASK_DATASETS[name]
     return str(folder / f"{name}.csv"), d["target"], d["task"], folder / "_truth"
 
-def bayes_limit(name, metric, truth_dir, data):
-    "The primary metric of the generator's truth on every row of the table (None where the truth gives no prediction)."
+def bayes_limit(name, metric, truth_dir, test):
+    "The primary metric of the generator's truth on the test rows (matched by id); None where the truth gives no prediction."
     from sklearn import metrics as M
     if name == "churn":
         from ml_lifecycle.datasets import load_truth
+        from ml_lifecycle.collect import pseudonymise
         t = load_truth(truth_dir.parent); t = t[t.eligible.astype(bool)]
+        t = t[pseudonymise(t.customer_id.astype("string")).isin(set(test.customer_key.astype(str))).to_numpy()]
         y, p = t.label.astype(int).to_numpy(), t.true_prob.to_numpy(float)
         return dict(roc_auc=M.roc_auc_score, average_precision=M.average_precision_score).get(metric, lambda *a: None)(y, p)
-    truth, table = pd.read_csv(next(truth_dir.glob("*.csv"))), pd.read_csv(data)
-    key = truth.columns[0]
-    m = table.merge(truth, on=key)
+    truth = pd.read_csv(next(truth_dir.glob("*.csv")))
+    m = test.assign(**{truth.columns[0]: test[truth.columns[0]].astype(str)}).merge(truth, on=truth.columns[0])
     if name == "term_deposit" and metric in ("roc_auc", "average_precision"):
         y = (m.subscribed.astype(str) == "yes").astype(int)
         return (M.roc_auc_score if metric == "roc_auc" else M.average_precision_score)(y, m.true_prob)
     if name == "listings":
         f = dict(f1_macro=lambda a, b: M.f1_score(a, b, average="macro"), balanced_accuracy=M.balanced_accuracy_score, accuracy=M.accuracy_score)
-        return f[metric](m.category, m.bayes_class) if metric in f else None
+        return f[metric](m.category.astype(str), m.bayes_class.astype(str)) if metric in f else None
     if name == "spend":
         f = dict(rmse=M.root_mean_squared_error, mae=M.mean_absolute_error, r2=M.r2_score)
         return f[metric](m.next_quarter_spend, m.true_mean) if metric in f else None
@@ -95,7 +96,7 @@ def bench(name, fast, n, n_boot):
     out = dict(dataset=name, rows=n or "default", mode="fast" if fast else "full", task=spec.task, metric=spec.metric,
                shipped=dict(recipe=meta.get("recipe"), model=meta.get("model_name"), test=test_score(shipped, spec, splits, n_boot, cfg.seed)),
                plain=dict(model=verdict.get("model"), test=test_score(plain, spec, splits, n_boot, cfg.seed)),
-               verdict=verdict, bayes=bayes_limit(name, spec.metric, truth, data),
+               verdict=verdict, bayes=bayes_limit(name, spec.metric, truth, splits.test),
                stage_seconds={k: times.get(k) for k in ("05", "06", "07", "08")}, total_01_08_s=round(total, 1), run_dir=str(rd))
     if out["bayes"] is not None: out["bayes"] = round(float(out["bayes"]), 4)
     return out
