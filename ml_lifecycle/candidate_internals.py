@@ -12,7 +12,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 
 # %% auto #0
-__all__ = ['SCORERS', 'LabelEncodedClassifier', 'scorer', 'lower_is_better', 'save_model_choice', 'load_model_choice']
+__all__ = ['SCORERS', 'LabelEncodedClassifier', 'scorer', 'lower_is_better', 'save_model_choice', 'load_model_choice',
+           'plain_recipe_verdict', 'save_plain_recipe']
 
 # %% ../nbs/83_candidates_internals.ipynb #374fc217
 def _as_matrix(X, est):
@@ -119,3 +120,28 @@ def load_model_choice(cfg, # run parameters
     return dict(metric=None, strong="xgboost", interpretable=interp,
                 reasons=dict(strong="default: gradient boosting is the usual strongest model on tabular data (no spot check in this run)",
                              interpretable="default interpretable baseline"), scores={})
+
+# %% ../nbs/83_candidates_internals.ipynb #65d5bb31
+def plain_recipe_verdict(metric: str, # the primary metric (a name from `SCORERS`)
+                         engineered: dict, # the engineered pipeline: {'score': validation score, 'std': fold spread}
+                         plain: dict, # the plain recipe: the same keys
+                         model: str = "xgboost", # the plain recipe's model (hist_gb where XGBoost is absent)
+                        ) -> dict:
+    "Which pipeline ships: 'engineered' only when strictly better on validation, else the simpler 'plain' recipe; margin = the winner's lead (>= 0)."
+    sign = -1 if lower_is_better(metric) else 1
+    lead = sign * (float(engineered["score"]) - float(plain["score"]))  # > 0: the engineered pipeline is better
+    part = lambda d: dict(score=round(float(d["score"]), 6), std=round(float(d["std"]), 6))
+    return dict(winner="engineered" if lead > 0 else "plain", metric=metric, engineered=part(engineered), plain=part(plain),
+                margin=round(abs(lead), 6), model=model)
+
+# %% ../nbs/83_candidates_internals.ipynb #a1e527c2
+def save_plain_recipe(cfg, # run parameters: writes only when cfg.run_dir is set
+                      verdict: dict, # from `plain_recipe_verdict`
+                      spec=None, # the ProblemSpec (the default choice's interpretable model when lesson 07 has not run)
+                     ):
+    "Add `verdict` to run_dir/model_choice.json as its 'plain_recipe' key. Returns the json path or None."
+    if cfg.run_dir is None: return None
+    p = cfg.path("model_choice.json")
+    choice = json.loads(p.read_text()) if p.exists() else load_model_choice(cfg, spec)
+    p.write_text(json.dumps({**choice, "plain_recipe": verdict}, indent=2))
+    return p

@@ -1,4 +1,4 @@
-"""The engineering under lesson 08: a feature front fitted once per fold and shared by every candidate of a search, fits kept on one thread, and the experiment log's JSON lines and MLflow records.
+"""The engineering under lesson 08: a feature front fitted once per fold and shared by every candidate of a search, fits kept on one thread, searches with a budget of seconds as well as candidates, early stopping without a refit, and the experiment log's JSON lines and MLflow records.
 
 Docs: https://ml-lifecycle.github.io/ml-lifecycle/search_cache.html.md"""
 
@@ -14,7 +14,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 # %% auto #0
-__all__ = ['one_thread', 'FrontCache', 'CachedFront', 'cache_front', 'mlflow_available', 'ExperimentLog', 'experiment_log']
+__all__ = ['SEARCH_BUDGETS', 'one_thread', 'FrontCache', 'CachedFront', 'cache_front', 'search_budget', 'budgeted_search',
+           'early_stopped_fit', 'mlflow_available', 'ExperimentLog', 'experiment_log']
 
 # %% ../nbs/84_search_cache.ipynb #803cbf39
 @contextmanager
@@ -73,6 +74,67 @@ def cache_front(pipe, # an imbalanced-learn Pipeline: front steps, then an optio
     n = next((i for i, (_, s) in enumerate(steps) if hasattr(s, "fit_resample")), len(steps) - 1)
     if n == 0 or {k.split("__")[0] for k in tuned} & {name for name, _ in steps[:n]}: return clone(pipe)
     return Pipeline([("front", CachedFront(SkPipeline(steps[:n]), FrontCache())), *steps[n:]])
+
+# %% ../nbs/84_search_cache.ipynb #21763985
+SEARCH_BUDGETS = dict(fast=dict(candidates=3, folds=2, rows=600, seconds=30.0, n_jobs=1),  # tests and CI run several at once
+                      full=dict(candidates=8, folds=3, rows=4000, seconds=180.0, n_jobs=2))  # a run alone: two cores
+
+def search_budget(cfg, # run parameters: fast or full (a `search_seconds` setting, when present, overrides the seconds)
+                  n_rows: int | None = None, # rows available; caps `rows`
+                 ) -> dict:
+    "Candidates, folds, rows, seconds and parallel fits (at most the machine's cores) of one hyperparameter search for this run's mode."
+    import os
+    b = dict(SEARCH_BUDGETS["fast" if cfg.fast else "full"])
+    b["n_jobs"] = max(1, min(b["n_jobs"], os.cpu_count() or 1))
+    if getattr(cfg, "search_seconds", None): b["seconds"] = float(cfg.search_seconds)
+    if n_rows is not None: b["rows"] = min(b["rows"], int(n_rows))
+    return b
+
+# %% ../nbs/84_search_cache.ipynb #fd5501fc
+def budgeted_search(pipe, # the pipeline to tune (e.g. from `cache_front`)
+                    candidates, # parameter dicts in the order to try them (full pipeline names)
+                    X: pd.DataFrame, y, # training rows and target
+                    cv, # a cross-validation splitter
+                    scoring, # a scikit-learn scoring name or scorer (greater is better)
+                    seconds: float | None = None, # start no new candidate after this many seconds; None = no limit
+                    n_jobs: int = 1, # folds fitted in parallel threads (each fit on one thread)
+                   ) -> dict:
+    "Cross-validate candidates in order until the time budget is spent: best_score, best_std, best_params, n_candidates, n_fits, timed_out."
+    import time
+    from joblib import parallel_config
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_val_score
+    candidates, rows, t0 = list(candidates), [], time.perf_counter()
+    with one_thread():
+        for prm in candidates:
+            if rows and seconds is not None and time.perf_counter() - t0 > seconds: break
+            with parallel_config(backend="threading"):  # threads share the cached fronts; each fit stays on one thread
+                s = cross_val_score(clone(pipe).set_params(**prm), X, y, cv=cv, scoring=scoring, n_jobs=n_jobs)
+            rows.append((prm, float(np.mean(s)), float(np.std(s))))
+    means = np.array([m if np.isfinite(m) else -np.inf for _, m, _ in rows])
+    k = int(np.argmax(means))  # the first of equal best scores, as scikit-learn's ranks
+    return dict(best_score=rows[k][1], best_std=rows[k][2], best_params=dict(rows[k][0]), n_candidates=len(rows),
+                n_fits=len(rows) * cv.get_n_splits(), timed_out=len(rows) < len(candidates))
+
+# %% ../nbs/84_search_cache.ipynb #7a3edc35
+def early_stopped_fit(model, # an unfitted XGBoost model, or `LabelEncodedClassifier` around one
+                      Ft, y, # training rows (already through the front) and target
+                      Fv, y_valid, # the validation rows: stop the boosting
+                      rounds: int = 50, # stop after this many rounds without improvement
+                     ) -> tuple:
+    "Fit once with early stopping and cut the trees at the best round: (fitted model, number of rounds), equal to a refit with that many rounds."
+    from sklearn.base import clone
+    from ml_lifecycle.candidate_internals import LabelEncodedClassifier
+    m = clone(model); wrapped = isinstance(m, LabelEncodedClassifier)
+    inner = m.estimator if wrapped else m
+    inner.set_params(early_stopping_rounds=rounds)
+    yv = np.searchsorted(np.unique(np.asarray(y)), np.asarray(y_valid)) if wrapped else np.asarray(y_valid)  # the codes the wrapper fits on
+    with one_thread(): m.fit(Ft, y, eval_set=[(Fv, yv)], verbose=False)
+    fitted = m.estimator_ if wrapped else m
+    n = int(fitted.best_iteration) + 1
+    fitted._Booster = fitted.get_booster()[:n]  # the first n trees: what a refit with n rounds grows
+    for e in (inner, fitted): e.set_params(n_estimators=n, early_stopping_rounds=None)
+    return m, n
 
 # %% ../nbs/84_search_cache.ipynb #b42d49d5
 def _plain(v):

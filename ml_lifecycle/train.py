@@ -13,14 +13,14 @@ import pandas as pd
 from .candidates import (LabelEncodedClassifier, RuleBaseline, load_model_choice, make_cv, make_estimator,
                                      make_model_pipeline, metrics_for, scorer, lower_is_better, split_xy, _score)
 from .search_cache import (CachedFront, ExperimentLog, FrontCache, cache_front, experiment_log,  # noqa: F401
-                                       mlflow_available, one_thread, _plain)  # engineering, notebook 84; re-exported here
+                                       mlflow_available, one_thread, _plain, budgeted_search, early_stopped_fit, search_budget)  # engineering, notebook 84; re-exported here
 _all_ = ["CachedFront", "ExperimentLog", "FrontCache", "experiment_log", "mlflow_available", "one_thread"]  # `from ml_lifecycle.train import *` as before
 
 # %% auto #0
 __all__ = ['TUNED', 'SEARCH_KINDS', 'SPACES', 'final_estimator', 'check_params', 'build_model', 'prefixed', 'evaluate_on',
            'early_stopping', 'imbalance_strategies', 'compare_imbalance', 'check_space', 'run_search',
-           'ensemble_models', 'fit_final', 'load_trained', 'CachedFront', 'ExperimentLog', 'FrontCache',
-           'experiment_log', 'mlflow_available', 'one_thread']
+           'ensemble_models', 'fit_final', 'load_trained', 'plain_model_name', 'CachedFront', 'ExperimentLog',
+           'FrontCache', 'experiment_log', 'mlflow_available', 'one_thread']
 
 # %% ../nbs/08_training.ipynb #f99265f6
 TUNED = dict(  # starting points per model; the search of this lesson refines them (run_dir/best_params.json)
@@ -190,8 +190,8 @@ def check_space(space: dict) -> dict:
     return space
 
 # %% ../nbs/08_training.ipynb #1f77c9b1
-def _optuna_search(p, pre, space, X, y, cv, sc, budget, seed):
-    "Bayesian optimisation with Optuna's TPE sampler: `budget` trials, each scored by cross-validation."
+def _optuna_search(p, pre, space, X, y, cv, sc, budget, seed, seconds=None):
+    "Bayesian optimisation with Optuna's TPE sampler: `budget` trials (fewer when `seconds` run out), each scored by cross-validation."
     import optuna
     from sklearn.base import clone
     from sklearn.model_selection import cross_val_score
@@ -200,26 +200,29 @@ def _optuna_search(p, pre, space, X, y, cv, sc, budget, seed):
                log=lambda t, n, lo, hi: t.suggest_float(n, lo, hi, log=True))
     def objective(trial):
         prm = {pre + n: sug[k](trial, n, lo, hi) for n, (k, lo, hi) in space.items()}
-        return cross_val_score(clone(p).set_params(**prm), X, y, cv=cv, scoring=sc).mean()
+        s = cross_val_score(clone(p).set_params(**prm), X, y, cv=cv, scoring=sc); trial.set_user_attr("std", float(s.std()))
+        return s.mean()
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=budget)
-    return dict(best_score=study.best_value, best_params=study.best_params, n_fits=budget * cv.get_n_splits())
+    study.optimize(objective, n_trials=budget, timeout=seconds)
+    n = len(study.trials)
+    return dict(best_score=study.best_value, best_std=study.best_trial.user_attrs["std"], best_params=study.best_params,
+                n_fits=n * cv.get_n_splits(), timed_out=n < budget)
 
 # %% ../nbs/08_training.ipynb #a3e5c89a
-def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed):
-    "Grid, random or successive-halving search with scikit-learn's searchers."
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+def _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed, seconds=None, n_jobs=1):
+    "Grid or random search (scikit-learn's candidates, `budgeted_search`: a time budget too), or successive halving."
+    from sklearn.model_selection import ParameterGrid, ParameterSampler
     dists = {pre + k: v for k, v in _dists(space, seed).items()}
-    if kind == "grid": s = GridSearchCV(p, {pre + k: v for k, v in _grid(space, budget).items()}, cv=cv, scoring=sc, refit=False)
-    elif kind == "random": s = RandomizedSearchCV(p, dists, n_iter=budget, cv=cv, scoring=sc, random_state=seed, refit=False)
-    else:
-        from sklearn.experimental import enable_halving_search_cv  # noqa: F401
-        from sklearn.model_selection import HalvingRandomSearchCV
-        s = HalvingRandomSearchCV(p, dists, n_candidates=2 * budget, factor=2, cv=cv, scoring=sc, random_state=seed,
-                                  min_resources=min(max(100, len(X) // 9), len(X) // 2), refit=False)
-    s.fit(X, y)
-    return dict(best_score=s.best_score_, best_params={k[len(pre):]: v for k, v in s.best_params_.items()},
-                n_fits=int(len(s.cv_results_["params"]) * cv.get_n_splits()))
+    if kind in ("grid", "random"):  # the candidates GridSearchCV / RandomizedSearchCV would try, in their order
+        cands = ParameterGrid({pre + k: v for k, v in _grid(space, budget).items()}) if kind == "grid" else ParameterSampler(dists, budget, random_state=seed)
+        r = budgeted_search(p, cands, X, y, cv, sc, seconds, n_jobs)
+        return {**r, "best_params": {k[len(pre):]: v for k, v in r["best_params"].items()}}
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingRandomSearchCV
+    s = HalvingRandomSearchCV(p, dists, n_candidates=2 * budget, factor=2, cv=cv, scoring=sc, random_state=seed,
+                              min_resources=min(max(100, len(X) // 9), len(X) // 2), refit=False).fit(X, y)
+    return dict(best_score=s.best_score_, best_std=float(s.cv_results_["std_test_score"][s.best_index_]), timed_out=False,
+                best_params={k[len(pre):]: v for k, v in s.best_params_.items()}, n_fits=int(len(s.cv_results_["params"]) * cv.get_n_splits()))
 
 # %% ../nbs/08_training.ipynb #c72b6941
 def _with_cached_front(pipe, space):
@@ -235,9 +238,10 @@ def run_search(pipe, # a pipeline from `build_model`
                budget: int = 10, # candidates (grid points, random draws, optuna trials; halving starts 2x as many on fewer rows)
                n_splits: int = 3, # cross-validation folds
                seed: int = 0, # seed of folds and samplers
+               seconds: float | None = None, # time budget: no new candidate after this many seconds (halving: not bounded); None = none
+               n_jobs: int = 1, # folds fitted in parallel threads (grid and random)
               ) -> dict:
-    "Search the model's hyperparameters at a given budget. Returns kind, best_score, best_params, n_fits, seconds."
-    from sklearn.base import clone
+    "Search the model's hyperparameters at a budget of candidates and seconds. Returns kind, best_score, best_std, best_params, n_fits, timed_out, seconds."
     if kind not in SEARCH_KINDS: raise ValueError(f"search kind {kind!r}; expected one of {', '.join(SEARCH_KINDS)}")
     check_space(space); prefixed(pipe, {k: None for k in space}); pre = final_estimator(pipe)[1]  # names checked
     cv, sc = make_cv(spec, y, n_splits, seed), scorer(spec.metric, spec)
@@ -245,8 +249,8 @@ def run_search(pipe, # a pipeline from `build_model`
     with one_thread():
         p = _with_cached_front(pipe, space)  # the front is fitted once per fold and reused by every candidate
         t0 = time.perf_counter()
-        if kind == "optuna": res = _optuna_search(p, pre, space, X, y, cv, sc, budget, seed)
-        else: res = _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed)
+        if kind == "optuna": res = _optuna_search(p, pre, space, X, y, cv, sc, budget, seed, seconds)
+        else: res = _sklearn_search(p, pre, space, X, y, cv, sc, kind, budget, seed, seconds, n_jobs)
         res.update(kind=kind, seconds=time.perf_counter() - t0)
     res["best_score"] = float(sign * res["best_score"])
     res["best_params"] = _plain(res["best_params"])
@@ -273,13 +277,13 @@ def ensemble_models(task: str, # binary, multiclass or regression
                 stacking=ensemble.StackingClassifier(base(), cv=2 if fast else 3))
 
 # %% ../nbs/08_training.ipynb #05aefdd7
-def _final_params(cfg, name, params):
-    "Parameters of the final model: given > run_dir/best_params.json (same model) > TUNED (smaller when fast)."
+def _final_params(cfg, name, params, recipe="engineered"):
+    "Parameters of the final model: given > run_dir/best_params.json (same model and recipe) > TUNED (smaller when fast)."
     if params is not None: return dict(params)
     p = cfg.path("best_params.json")
     if p is not None and p.exists():
         b = json.loads(p.read_text())
-        if b.get("model") == name: return dict(b["params"])
+        if b.get("model") == name and b.get("recipe", "engineered") == recipe: return dict(b["params"])
     out = dict(TUNED.get(name, {}))
     if cfg.fast and name == "xgboost": out.update(n_estimators=300, learning_rate=0.08)
     return out
@@ -300,43 +304,48 @@ def _inputs(cfg, spec, splits):
     spec = spec if spec is not None else load_spec(cfg)
     return spec, (splits if splits is not None else load_splits(cfg, spec))
 
-def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg):
-    "Fit the final pipeline; for XGBoost the front is fitted once, early stopping sets `params['n_estimators']`; an SVM classifier gets `params['probability'] = True`."
+def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, families=None):
+    "Fit the final pipeline; for XGBoost the front is fitted once and early stopping (one fit, no refit) sets `params['n_estimators']`; an SVM classifier gets `params['probability'] = True`."
     if name == "svm" and spec.task != "regression": params["probability"] = True  # lessons 09-11 need probabilities (Platt scaling)
-    pipe = build_model(spec, X, name, params, cfg)
+    pipe = build_model(spec, X, name, params, cfg, families=families)
     with one_thread():
         if name != "xgboost": return _skops_safe(pipe.fit(X, y))
         from imblearn.pipeline import Pipeline
-        front = pipe[:-1].fit(X, y); Ft, Fv = front.transform(X), front.transform(Xv)
-        params["n_estimators"] = _stop_rounds(final_estimator(pipe)[0], Ft, y, Fv, yv)
-        model = build_model(spec, X, name, params, cfg).steps[-1][1].fit(Ft, y)
+        front = pipe[:-1]; Ft = front.fit_transform(X, y); Fv = front.transform(Xv)
+        model, params["n_estimators"] = early_stopped_fit(pipe.steps[-1][1], Ft, y, Fv, yv)
     return _skops_safe(Pipeline(list(front.steps) + [("model", model)]))
+
+def _recipe_and_name(cfg, spec, recipe, name):
+    "The recipe (given, else the run's plain-recipe verdict, else engineered) and the model (given, else that recipe's model)."
+    choice = load_model_choice(cfg, spec); pr = choice.get("plain_recipe", {})
+    recipe = recipe or pr.get("winner", "engineered")
+    return recipe, name or (pr.get("model") or plain_model_name() if recipe == "plain" else choice["strong"])
 
 # %% ../nbs/08_training.ipynb #7128213e
 def fit_final(cfg, # run parameters (seed, fast, run_dir)
               spec=None, # the ProblemSpec; None = `problem.load_spec(cfg)`
               splits=None, # train/valid/test; None = `clean.load_splits(cfg, spec)`
-              name: str | None = None, # model name; None = the strong model of run_dir/model_choice.json (else xgboost)
+              name: str | None = None, # model name; None = the strong model of run_dir/model_choice.json (plain recipe: its model)
               params: dict | None = None, # model parameters; None = run_dir/best_params.json, else `TUNED`
               log: ExperimentLog | None = None, # where the fit is logged; None = `experiment_log(cfg)`
+              recipe: str | None = None, # 'engineered' (lesson 05's front) or 'plain' (lesson 03's preprocessor alone); None = the run's verdict
+              save: bool = True, # save the model and its metadata when run_dir is set
              ) -> tuple:
     "Fit the final pipeline on the training split (XGBoost early-stopped on the validation split), score it on validation, save it with its metadata when run_dir is set. Returns (pipeline, meta)."
-    from dataclasses import asdict
-    from ml_lifecycle.collect import sha256_frame; from ml_lifecycle.model_io import feature_schema, save_model
+    from dataclasses import asdict; from ml_lifecycle.collect import sha256_frame; from ml_lifecycle.model_io import feature_schema, save_model
     spec, splits = _inputs(cfg, spec, splits)
-    name = name or load_model_choice(cfg, spec)["strong"]
-    X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec)
-    make_cv(spec, y, 2, cfg.seed)  # clear errors for a single class or a class with too few rows
-    params = _final_params(cfg, name, params)
-    t0 = time.perf_counter(); pipe = _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg); fit_s = time.perf_counter() - t0
+    recipe, name = _recipe_and_name(cfg, spec, recipe, name)
+    X, y = split_xy(splits.train, spec); Xv, yv = split_xy(splits.valid, spec); make_cv(spec, y, 2, cfg.seed)  # clear errors for one class, tiny classes
+    params = _final_params(cfg, name, params, recipe)
+    t0 = time.perf_counter(); pipe = _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, [] if recipe == "plain" else None); fit_s = time.perf_counter() - t0
     valid, classes = evaluate_on(pipe, Xv, yv, spec), ([_plain(c) for c in pipe.classes_] if spec.task != "regression" else None)
     meta = dict(task=spec.task, target=spec.target, positive_label=_plain(spec.positive_label), classes=classes,
-                schema=feature_schema(X), metrics=dict(valid=valid), model_name=name, params=_plain(params),
+                schema=feature_schema(X), metrics=dict(valid=valid), model_name=name, recipe=recipe, params=_plain(params),
                 data_sha256=sha256_frame(splits.train), spec=_plain(asdict(spec)), seed=cfg.seed, fast=cfg.fast,
                 n_train=len(X), fit_seconds=round(fit_s, 2))
     log, path = (log if log is not None else experiment_log(cfg)), cfg.path("model.skops")
-    if path is not None: save_model(pipe, path, meta, overwrite=True)
-    log.log(f"final/{name}", params, valid, dict(fit_s=fit_s), dict(model=str(path)) if path else None)
+    if path is not None and save: save_model(pipe, path, meta, overwrite=True)
+    log.log(f"final/{name}" + ("/plain" if recipe == "plain" else ""), params, valid, dict(fit_s=fit_s), dict(model=str(path)) if path and save else None)
     return pipe, meta
 
 # %% ../nbs/08_training.ipynb #8d3271ea
@@ -348,3 +357,9 @@ def load_trained(cfg, # run parameters
         from ml_lifecycle.model_io import load_model
         return load_model(p)
     return fit_final(cfg)
+
+# %% ../nbs/08_training.ipynb #831969b5
+def plain_model_name() -> str:
+    "The plain recipe's model: XGBoost, or scikit-learn's HistGradientBoosting where XGBoost is not installed."
+    import importlib.util
+    return "xgboost" if importlib.util.find_spec("xgboost") else "hist_gb"

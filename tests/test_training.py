@@ -60,3 +60,54 @@ def test_single_class_target_in_fit_final(loans, tmp_path):
     cfg, spec, sp = loans
     one = Splits(*(s.assign(default="no") for s in sp))
     with pytest.raises(ValueError, match="single class"): fit_final(cfg, spec, one)
+
+def test_search_time_budget_and_same_result_as_sklearn(loans):
+    "A time budget stops the search after the first candidate; without one, random search finds what RandomizedSearchCV finds."
+    from sklearn.model_selection import RandomizedSearchCV
+    from ml_lifecycle.candidates import scorer
+    from ml_lifecycle.train import SPACES, _dists
+    _, spec, sp = loans
+    X, y = split_xy(sp.train, spec)
+    pipe = build_model(spec, X, "logistic")
+    cut = run_search(pipe, SPACES["logistic"], X, y, spec, "random", budget=4, n_splits=2, seed=1, seconds=0)
+    assert (cut["timed_out"], cut["n_fits"]) == (True, 2)
+    full = run_search(pipe, SPACES["logistic"], X, y, spec, "random", budget=4, n_splits=2, seed=1)
+    ref = RandomizedSearchCV(pipe, {"model__" + k: v for k, v in _dists(SPACES["logistic"], 1).items()}, n_iter=4,
+                             cv=make_cv(spec, y, 2, 1), scoring=scorer(spec.metric, spec), random_state=1, refit=False).fit(X, y)
+    assert not full["timed_out"] and full["n_fits"] == 8
+    assert full["best_params"]["C"] == pytest.approx(ref.best_params_["model__C"])
+    assert full["best_score"] == pytest.approx(ref.best_score_) and full["best_std"] >= 0
+
+def test_plain_recipe_fit_and_verdict_regression(tmp_path):
+    "The plain recipe on a regression CSV: lesson 03's preprocessor then the model; rmse: lower wins; the run's verdict picks the recipe."
+    from ml_lifecycle.candidate_internals import plain_recipe_verdict, save_plain_recipe
+    cfg = resolve_params(data=str(FIXTURES / "houses.csv"), target="price", fast=True, run_dir=tmp_path)
+    pipe, meta = fit_final(cfg, recipe="plain", save=False)
+    assert [n for n, _ in pipe.steps] == ["preprocess", "model"] and meta["recipe"] == "plain"
+    assert not (tmp_path / "model.skops").exists()  # save=False
+    eng, plain = dict(score=meta["metrics"]["valid"]["rmse"] + 1, std=1.0), dict(score=meta["metrics"]["valid"]["rmse"], std=1.0)
+    v = plain_recipe_verdict("rmse", eng, plain)
+    assert (v["winner"], v["margin"]) == ("plain", pytest.approx(1.0))
+    save_plain_recipe(cfg, v)
+    _, again = load_trained(cfg)  # no model.skops: fits the run's verdict, the plain recipe
+    assert again["recipe"] == "plain" and (tmp_path / "model.skops").exists()
+
+def test_plain_recipe_ships_through_stages_08_to_10(cli, tmp_path):
+    "Forced to win, the plain pipeline is what stage 08 saves, and evaluation and deployment run on it (400 generated rows)."
+    from ml_lifecycle.model_io import load_model
+    rng = np.random.default_rng(0); n = 400
+    t = pd.DataFrame({"id": [f"R{i:04d}" for i in range(n)], "x1": rng.normal(size=n), "x2": rng.gamma(2.0, 50.0, size=n),
+                      "plan": rng.choice(["basic", "plus", "pro"], size=n)})
+    t["bought"] = np.where(t.x1 + (t.plan == "pro") + rng.normal(scale=0.7, size=n) > 0.8, "yes", "no")
+    t.to_csv(tmp_path / "t.csv", index=False)
+    rd = tmp_path / "run"
+    r = cli("run", "--fast", "--data", tmp_path / "t.csv", "--target", "bought", "--stages", "08,09,10", "--run-dir", rd,
+            env={"ML_LIFECYCLE_FORCE_RECIPE": "plain"}, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
+    v = json.loads((rd / "model_choice.json").read_text())["plain_recipe"]
+    assert {"winner", "metric", "engineered", "plain", "margin"} <= set(v) and v["winner"] == "plain" and v["forced"]
+    assert set(v["engineered"]) == set(v["plain"]) == {"score", "std"} and v["margin"] >= 0
+    pipe, meta = load_model(rd / "model.skops")
+    assert meta["recipe"] == "plain" and [n for n, _ in pipe.steps] == ["preprocess", "model"]
+    assert json.loads((rd / "best_params.json").read_text())["recipe"] == "plain"
+    assert (rd / "metrics.json").exists() and (rd / "notebooks" / "10_deployment.ipynb").exists()
