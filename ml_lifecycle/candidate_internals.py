@@ -34,6 +34,8 @@ class LabelEncodedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         est = clone(self.estimator)
         if type(est).__module__.startswith("xgboost") and isinstance(X, pd.DataFrame) and (X.dtypes == "float64").all():
             self.feature_names_in_ = np.asarray(X.columns, dtype=object); X = X.to_numpy()  # XGBoost re-reads named columns every round
+            if "eval_set" in fit_params:  # the validation sets must come as arrays too, or XGBoost finds no feature names
+                fit_params = {**fit_params, "eval_set": [(_as_matrix(Xe, self), ye) for Xe, ye in fit_params["eval_set"]]}
         self.estimator_ = est.fit(X, codes, **fit_params)
         if hasattr(self.estimator_, "n_features_in_"): self.n_features_in_ = self.estimator_.n_features_in_
         return self
