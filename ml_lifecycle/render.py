@@ -345,6 +345,7 @@ def section_data(info) -> str:
 
 def section_eda(info) -> str:
     md = info["artefacts"].get("eda_findings.md")
+    if isinstance(md, str): md = _public(re.sub(r"\bfor lesson 05\b", "for feature engineering", md))  # the team's notes, without course references
     body = md_to_html(md) if isinstance(md, str) and md.strip() else not_available("eda_findings.md", "04")
     return body + _figs(info, "eda")
 
@@ -526,7 +527,11 @@ def section_risks(info) -> str:
 # %% ../nbs/87_report_render.ipynb #c74784e7
 def section_monitoring(info) -> str:
     m, parts = _metrics(info), []
-    parts.append("<p>Monitoring artefacts (stage 11): " + (_e(", ".join(info["monitoring"][:12])) if info["monitoring"] else "none in this run") + ".</p>")
+    top = {}  # one entry per file or folder under monitoring/, database side files left out
+    for f in info["monitoring"]:
+        k = f.split("/")[1] if f.count("/") else f
+        if not k.endswith(("-shm", "-wal")): top[k + ("/" if f.count("/") > 1 else "")] = top.get(k + ("/" if f.count("/") > 1 else ""), 0) + 1
+    parts.append("<p>Monitoring artefacts in the run folder: " + (_e(", ".join(k + (f" ({n} files)" if k.endswith("/") else "") for k, n in top.items())) if top else "none in this run") + ".</p>")
     if not info["monitoring"]: parts.append(not_available("monitoring/", "11"))
     parts.append("<ul><li>Inputs: drift per feature (PSI, KS / chi-square) against the training data, monthly; alert at PSI &gt; 0.2.</li>"
                  "<li>Predictions: share above the threshold and mean score; an unexplained jump is an incident.</li>"
@@ -567,7 +572,7 @@ def section_summary(info) -> str:
 # %% ../nbs/87_report_render.ipynb #b9bdd478
 def section_appendix(info) -> str:
     man = info["artefacts"].get("manifest.json") or {}
-    parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
+    parts = [html_table({k: (", ".join(map(str, v)) or "none") if isinstance(v, list) else v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
     if man.get("stages"): parts.append(html_table([{"stage": r.get("stage"), "status": r.get("status"), "seconds": r.get("duration_s")} for r in man["stages"]], max_rows=20, index=False))
     parts.append("<p>Artefacts present: " + _e(", ".join(sorted(info["artefacts"])) or "none") + ". Missing: " + _e(", ".join(info["missing"]) or "none") + ".</p>")
     rest = [n for n in info["figures"] if n not in chosen_figures(info)]
