@@ -281,7 +281,7 @@ def assumptions_sentence(info) -> str:
     cur = a.get("currency", "")
     cap = f"; the team can contact at most {pct(a['capacity'])} of the customers" if a.get("capacity") else ""
     n = (monthly_gain(info) or {}).get("customers_per_month")
-    n = f"; {human(n)} customers (as many as in the data) are scored each month" if n else ""
+    n = f"; {human(n)} customers are scored each month" if n else ""
     return (f"Assumptions: an offer costs {money(a['offer_cost'], cur)}; {pct(a['acceptance_rate'])} of the contacted customers who would "
             f"have left accept it and stay; a customer kept is worth {money(a['customer_value'], cur)}{cap}{n}.")
 
@@ -563,6 +563,9 @@ def section_summary(info) -> str:
         vs = f", against {human(bl['value'], 2)} for the baseline ({baseline_words(info)})" if bl.get("value") is not None else ""
         parts.append(f"<p>Quality on customers the model never saw, {_e(plain(metric))}: {_e(human(pm['value'], 2))}{_e(iv)}{_e(vs)}.</p>")
     parts.append(f"<p>{_e(bar_sentence(s.get('acceptance_bar') or {}))}</p>")
+    lo, hi, b = pm.get("low"), pm.get("high"), (s.get("acceptance_bar") or {}).get("min")
+    if None not in (lo, hi, b) and lo <= float(b) <= hi and (bl.get("metric") or metric) == (s.get("acceptance_bar") or {}).get("metric", metric):
+        parts.append(f"<p><b>Close call:</b> the bar ({_e(human(float(b), 3))}) lies inside the interval of the model's {_e(plain(metric))}, so the test customers cannot tell for sure that the model clears it.</p>")
     rs = d.get("reasons") or []
     cur = (d.get("assumptions") or s.get("costs") or {}).get("currency", "")
     if rs: parts.append("<ul>" + "".join(f"<li>{_e(for_people(r, cur))}</li>" for r in rs) + "</ul>")

@@ -64,6 +64,7 @@ def card_details(info, s, m, d, meta) -> list:
     "Model details and intended use: what the model is, its version, date and owner, its threshold; what it is for and not for."
     name, thr = meta.get("model_name") or m.get("model_name") or "model", d.get("threshold", (m.get("threshold") or {}).get("threshold"))
     how = _public(plain_text(d.get("chosen_by") or (m.get("threshold") or {}).get("rule", ""))).rstrip(".")
+    how = how[:1].upper() + how[1:]
     rule = f"- Decision threshold: {human(thr)}" + (f". {_md(how)}." if how else "") if thr is not None else f"- Decision rule: {_md(d.get('rule', 'the most probable class' if s.get('task') == 'multiclass' else 'the predicted value'))}"
     return [f"# Model card: {_md(name)} predicting `{_md(s.get('target', '?'))}`", "", "## Model details",
             f"- Model: {_md(name)}" + (f" ({_md(_kv(meta['params']))})" if isinstance(meta.get("params"), dict) else ""),
