@@ -140,9 +140,10 @@ def bar_sentence(bar: dict, # the acceptance bar of the problem specification
     if bar.get("min") is not None: parts.append(f"reach at least {float(bar['min']):.4g} on {plain(m)}")
     if bar.get("max") is not None: parts.append(f"stay at most {float(bar['max']):.4g} on {plain(m)}")
     if bar.get("must_beat_baseline"): parts.append("beat the baseline clearly" + (f" ({baseline})" if baseline else ""))
-    where = "on all the customers of the data when the bar was set; the decision compares both on the test customers"
-    if bar.get("business"): parts.append(f"meet the business condition ({_public(plain_text(bar['business'])).replace('on the same customers', where)})")
-    return ("To go live the model had to " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + ", on the test customers.") if parts else "No acceptance bar was set."
+    biz = _public(plain_text(bar["business"])) if bar.get("business") else ""  # its amount was measured on all the data when the bar was set
+    if biz: parts.append(f"meet the business condition ({biz.replace('on the same customers', 'on all the customers of the data when the bar was set')})")
+    tail = ", each checked on the test customers." if "on the same customers" in biz else ", on the test customers."
+    return ("To go live the model had to " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + tail) if parts else "No acceptance bar was set."
 
 # %% ../nbs/87_report_render.ipynb #be8b9719
 def png_data_uri(path_or_bytes, # a PNG file path or its bytes
