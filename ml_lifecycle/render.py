@@ -14,11 +14,11 @@ from pathlib import Path
 __all__ = ['PLAIN', 'REPORT_FIGURES', 'MAX_FIGURES', 'CAPTIONS', 'FAIR_RATIO', 'SECTIONS', 'CSS', 'FAST_BANNER', 'human', 'pct',
            'money', 'html_table', 'not_available', 'figure_html', 'scrub_paths', 'plain', 'plain_text', 'bar_sentence',
            'png_data_uri', 'fig_data_uri', 'metrics_figure', 'md_to_html', 'figure_section', 'chosen_figures',
-           'is_fast', 'baseline_words', 'monthly_gain', 'business_sentence', 'assumptions_sentence', 'section_problem',
-           'quality_summary', 'section_data', 'section_eda', 'recipe_sentence', 'section_candidates', 'section_model',
-           'pd_frame', 'section_evaluation', 'section_fairness', 'risk_items', 'section_risks', 'section_monitoring',
-           'section_summary', 'section_appendix', 'render_report', 'check_report', 'owner_of', 'split_facts',
-           'demo_run', 'drift_report_html', 'write_drift_report']
+           'is_fast', 'baseline_words', 'monthly_gain', 'business_sentence', 'assumptions_sentence', 'for_people',
+           'section_problem', 'quality_summary', 'section_data', 'section_eda', 'recipe_sentence', 'section_candidates',
+           'section_model', 'pd_frame', 'section_evaluation', 'section_fairness', 'risk_items', 'section_risks',
+           'section_monitoring', 'section_summary', 'section_appendix', 'render_report', 'check_report', 'owner_of',
+           'split_facts', 'demo_run', 'drift_report_html', 'write_drift_report']
 
 # %% ../nbs/87_report_render.ipynb #f3f26231
 def human(v, # a number (or anything: text passes through; None and NaN give '')
@@ -140,8 +140,10 @@ def bar_sentence(bar: dict, # the acceptance bar of the problem specification
     if bar.get("min") is not None: parts.append(f"reach at least {float(bar['min']):.4g} on {plain(m)}")
     if bar.get("max") is not None: parts.append(f"stay at most {float(bar['max']):.4g} on {plain(m)}")
     if bar.get("must_beat_baseline"): parts.append("beat the baseline clearly" + (f" ({baseline})" if baseline else ""))
-    if bar.get("business"): parts.append(f"meet the business condition ({_public(plain_text(bar['business']))})")
-    return ("To go live the model had to " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + ", on the test customers.") if parts else "No acceptance bar was set."
+    biz = _public(plain_text(bar["business"])) if bar.get("business") else ""  # its amount was measured on all the data when the bar was set
+    if biz: parts.append(f"meet the business condition ({biz.replace('on the same customers', 'on all the customers of the data when the bar was set')})")
+    tail = ", each checked on the test customers." if "on the same customers" in biz else ", on the test customers."
+    return ("To go live the model had to " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + tail) if parts else "No acceptance bar was set."
 
 # %% ../nbs/87_report_render.ipynb #be8b9719
 def png_data_uri(path_or_bytes, # a PNG file path or its bytes
@@ -279,8 +281,17 @@ def assumptions_sentence(info) -> str:
     if a.get("offer_cost") is None: return ""
     cur = a.get("currency", "")
     cap = f"; the team can contact at most {pct(a['capacity'])} of the customers" if a.get("capacity") else ""
+    n = (monthly_gain(info) or {}).get("customers_per_month")
+    n = f"; {human(n)} customers are scored each month" if n else ""
     return (f"Assumptions: an offer costs {money(a['offer_cost'], cur)}; {pct(a['acceptance_rate'])} of the contacted customers who would "
-            f"have left accept it and stay; a customer kept is worth {money(a['customer_value'], cur)}{cap}.")
+            f"have left accept it and stay; a customer kept is worth {money(a['customer_value'], cur)}{cap}{n}.")
+
+def for_people(reason: str, # a sentence of the decision (stage 09)
+               cur: str = "", # the currency of the money in it
+              ) -> str:
+    "A decision's reason for readers: no course references, metric names in words, the currency on the profits."
+    r = plain_text(_public(reason))
+    return re.sub(r"(profit on the test customers is [\d,.]+)( against the baseline's [\d,.]+)", rf"\1 {cur}\2 {cur}", r) if cur else r
 
 # %% ../nbs/87_report_render.ipynb #3b59614f
 def section_problem(info) -> str:
@@ -295,7 +306,7 @@ def section_problem(info) -> str:
     money_p = (f"<p>Money per decision: a wasted offer costs {_e(money(c['offer_cost'], cur))}; a customer who would have left, contacted, "
                f"accepts and stays with probability {_e(pct(c['acceptance_rate']))} and is then worth {_e(money(c['customer_value'], cur))}.</p>") if c else \
               "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
-    return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money_p
+    return html_table({k: v for k, v in rows.items() if v not in (None, "")}, max_chars=400) + money_p  # the bar is read whole
 
 # %% ../nbs/87_report_render.ipynb #5095e312
 def quality_summary(q, # the quality report (a DataFrame: stage, column and score columns between 0 and 1)
@@ -335,6 +346,7 @@ def section_data(info) -> str:
 
 def section_eda(info) -> str:
     md = info["artefacts"].get("eda_findings.md")
+    if isinstance(md, str): md = _public(re.sub(r"\bfor lesson 05\b", "for feature engineering", md))  # the team's notes, without course references
     body = md_to_html(md) if isinstance(md, str) and md.strip() else not_available("eda_findings.md", "04")
     return body + _figs(info, "eda")
 
@@ -516,7 +528,11 @@ def section_risks(info) -> str:
 # %% ../nbs/87_report_render.ipynb #c74784e7
 def section_monitoring(info) -> str:
     m, parts = _metrics(info), []
-    parts.append("<p>Monitoring artefacts (stage 11): " + (_e(", ".join(info["monitoring"][:12])) if info["monitoring"] else "none in this run") + ".</p>")
+    top = {}  # one entry per file or folder under monitoring/, database side files left out
+    for f in info["monitoring"]:
+        k = f.split("/")[1] if f.count("/") else f
+        if not k.endswith(("-shm", "-wal")): top[k + ("/" if f.count("/") > 1 else "")] = top.get(k + ("/" if f.count("/") > 1 else ""), 0) + 1
+    parts.append("<p>Monitoring artefacts in the run folder: " + (_e(", ".join(k + (f" ({n} files)" if k.endswith("/") else "") for k, n in top.items())) if top else "none in this run") + ".</p>")
     if not info["monitoring"]: parts.append(not_available("monitoring/", "11"))
     parts.append("<ul><li>Inputs: drift per feature (PSI, KS / chi-square) against the training data, monthly; alert at PSI &gt; 0.2.</li>"
                  "<li>Predictions: share above the threshold and mean score; an unexplained jump is an incident.</li>"
@@ -548,15 +564,19 @@ def section_summary(info) -> str:
         vs = f", against {human(bl['value'], 2)} for the baseline ({baseline_words(info)})" if bl.get("value") is not None else ""
         parts.append(f"<p>Quality on customers the model never saw, {_e(plain(metric))}: {_e(human(pm['value'], 2))}{_e(iv)}{_e(vs)}.</p>")
     parts.append(f"<p>{_e(bar_sentence(s.get('acceptance_bar') or {}))}</p>")
+    lo, hi, b = pm.get("low"), pm.get("high"), (s.get("acceptance_bar") or {}).get("min")
+    if None not in (lo, hi, b) and lo <= float(b) <= hi and (bl.get("metric") or metric) == (s.get("acceptance_bar") or {}).get("metric", metric):
+        parts.append(f"<p><b>Close call:</b> the bar ({_e(human(float(b), 3))}) lies inside the interval of the model's {_e(plain(metric))}, so the test customers cannot tell for sure that the model clears it.</p>")
     rs = d.get("reasons") or []
-    if rs: parts.append("<ul>" + "".join(f"<li>{_e(plain_text(_public(r)))}</li>" for r in rs) + "</ul>")
+    cur = (d.get("assumptions") or s.get("costs") or {}).get("currency", "")
+    if rs: parts.append("<ul>" + "".join(f"<li>{_e(for_people(r, cur))}</li>" for r in rs) + "</ul>")
     parts.append("<p class='note'>The main risks are listed under <a href='#risks'>Risks and limitations</a>.</p>")
     return "".join(parts)
 
 # %% ../nbs/87_report_render.ipynb #b9bdd478
 def section_appendix(info) -> str:
     man = info["artefacts"].get("manifest.json") or {}
-    parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
+    parts = [html_table({k: (", ".join(map(str, v)) or "none") if isinstance(v, list) else v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
     if man.get("stages"): parts.append(html_table([{"stage": r.get("stage"), "status": r.get("status"), "seconds": r.get("duration_s")} for r in man["stages"]], max_rows=20, index=False))
     parts.append("<p>Artefacts present: " + _e(", ".join(sorted(info["artefacts"])) or "none") + ". Missing: " + _e(", ".join(info["missing"]) or "none") + ".</p>")
     rest = [n for n in info["figures"] if n not in chosen_figures(info)]

@@ -9,20 +9,20 @@ from __future__ import annotations
 import html, json
 from datetime import datetime, timezone
 from pathlib import Path
-from .render import (CAPTIONS, CSS, FAIR_RATIO, FAST_BANNER, MAX_FIGURES, REPORT_FIGURES, SECTIONS, assumptions_sentence, bar_sentence, baseline_words, business_sentence, check_report, chosen_figures, demo_run, fig_data_uri, figure_html, figure_section, html_table, human, is_fast, md_to_html, metrics_figure, money, monthly_gain, not_available, owner_of, pct, pd_frame, plain, plain_text, png_data_uri, quality_summary, recipe_sentence, render_report, risk_items, scrub_paths, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary, split_facts,
+from .render import (CAPTIONS, CSS, FAIR_RATIO, FAST_BANNER, MAX_FIGURES, REPORT_FIGURES, SECTIONS, assumptions_sentence, bar_sentence, baseline_words, business_sentence, check_report, chosen_figures, demo_run, fig_data_uri, figure_html, for_people, figure_section, html_table, human, is_fast, md_to_html, metrics_figure, money, monthly_gain, not_available, owner_of, pct, pd_frame, plain, plain_text, png_data_uri, quality_summary, recipe_sentence, render_report, risk_items, scrub_paths, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary, split_facts,
     _decision, _e, _figs, _kv, _metrics, _money, _public, _spec)  # the page's machinery: nbs/87_report_render.ipynb
-_all_ = ['CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS', 'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report', 'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human', 'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct', 'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report', 'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary', 'split_facts']  # re-exported: `from ml_lifecycle.report import *` gives them as before
+_all_ = ['CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS', 'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report', 'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'for_people', 'figure_section', 'html_table', 'human', 'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct', 'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report', 'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary', 'split_facts']  # re-exported: `from ml_lifecycle.report import *` gives them as before
 
 # %% auto #0
 __all__ = ['ARTEFACTS', 'read_run', 'card_details', 'card_metrics', 'card_data', 'card_groups', 'model_card', 'build_report',
            'CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS',
            'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report',
-           'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human',
-           'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct',
-           'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report',
-           'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda',
-           'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem',
-           'section_risks', 'section_summary', 'split_facts']
+           'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'for_people', 'figure_section', 'html_table',
+           'human', 'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of',
+           'pct', 'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence',
+           'render_report', 'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data',
+           'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring',
+           'section_problem', 'section_risks', 'section_summary', 'split_facts']
 
 # %% ../nbs/12_presenting_results.ipynb #515afe98
 ARTEFACTS = {  # file -> (stage, what it holds)
@@ -64,6 +64,7 @@ def card_details(info, s, m, d, meta) -> list:
     "Model details and intended use: what the model is, its version, date and owner, its threshold; what it is for and not for."
     name, thr = meta.get("model_name") or m.get("model_name") or "model", d.get("threshold", (m.get("threshold") or {}).get("threshold"))
     how = _public(plain_text(d.get("chosen_by") or (m.get("threshold") or {}).get("rule", ""))).rstrip(".")
+    how = how[:1].upper() + how[1:]
     rule = f"- Decision threshold: {human(thr)}" + (f". {_md(how)}." if how else "") if thr is not None else f"- Decision rule: {_md(d.get('rule', 'the most probable class' if s.get('task') == 'multiclass' else 'the predicted value'))}"
     return [f"# Model card: {_md(name)} predicting `{_md(s.get('target', '?'))}`", "", "## Model details",
             f"- Model: {_md(name)}" + (f" ({_md(_kv(meta['params']))})" if isinstance(meta.get("params"), dict) else ""),
@@ -85,7 +86,7 @@ def card_metrics(info, s, m, d) -> list:
          "## Metrics", f"- Primary metric: {_md(plain(s.get('metric') or m.get('metric')))}" + (f" — {_md(_public(s['metric_reason']))}" if s.get("metric_reason") else ""), ""]
     L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {_md(plain(k))} | {human(v['value'], 3)} | {human(v['low'], 3)} to {human(v['high'], 3)} |" for k, v in t.items()] if t else ["_No test metrics with intervals in this run._"]
     L += ["", f"- Business result: {_md(business_sentence(info))} {_md(assumptions_sentence(info))}" if monthly_gain(info) else "- Business result: not computed (the specification has no costs).",
-          f"- Decision: {go}. " + " ".join(_md(_public(plain_text(r))).rstrip(".") + "." for r in d.get("reasons", [])) if d else "- Decision: not taken in this run.",
+          f"- Decision: {go}. " + " ".join(_md(for_people(r, (s.get("costs") or {}).get("currency", ""))).rstrip(".") + "." for r in d.get("reasons", [])) if d else "- Decision: not taken in this run.",
           f"- Baseline: {_md(baseline_words(info) or 'none recorded')}", ""]
     return L
 
@@ -93,7 +94,8 @@ def card_metrics(info, s, m, d) -> list:
 def _columns_line(info, s):
     "Model-card line: columns that are not model inputs (ids, ignored), how the rows were split, the runner's time-order warning."
     how, warn = (info["artefacts"].get("splits.json") or {}).get("how", "?"), (info["artefacts"].get("manifest.json") or {}).get("warnings", [])
-    return (f"- Not model inputs: ids {s.get('id_columns', [])}, ignored {s.get('ignore_columns', [])}; split: {how}"
+    names = lambda cols: ", ".join(map(str, cols or [])) or "none"
+    return (f"- Not model inputs: ids {names(s.get('id_columns'))}; ignored {names(s.get('ignore_columns'))}; split: {how}"
             + (f" by {s['time_column']}" if s.get("time_column") else "") + "".join(f"; warning: {w}" for w in warn))
 
 # %% ../nbs/12_presenting_results.ipynb #be74094a
@@ -104,7 +106,7 @@ def card_data(info, s, m, meta) -> list:
     return ["## Evaluation data", f"- {human(te.get('rows') or m.get('n_test'))} held-out test rows{prev(te)}; split once before any modelling ({_md(how)}) and used once, "
             "for this evaluation; 95 % intervals from the bootstrap over the test rows.", "",
             "## Training data", f"- Dataset: {_md(_public(s.get('dataset') or 'not recorded'))}", f"- Size: {human(tr.get('rows') or meta.get('n_train'))} rows{prev(tr)}",
-            "- Window: " + ("; ".join(f"{_md(c)} from {a} to {b}" for c, (a, b) in (tr.get("window") or {}).items()) or "no date column in the training data"), _md(_columns_line(info, s)), ""]
+            "- Window: " + ("; ".join(f"{_md(c)} " + (f"on {a}" if a == b else f"from {a} to {b}") for c, (a, b) in (tr.get("window") or {}).items()) or "no date column in the training data"), _md(_columns_line(info, s)), ""]
 
 # %% ../nbs/12_presenting_results.ipynb #8f79729d
 def card_groups(info, m) -> list:
