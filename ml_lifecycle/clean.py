@@ -473,7 +473,8 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     num = make_pipeline(*caps, _numeric_imputer(impute, indicators), *([_scaler(scaler)] if scaler else []))
     cat = make_pipeline(FunctionTransformer(_to_object, feature_names_out="one-to-one"),
                         SimpleImputer(strategy="constant", fill_value="missing"), _encoder(encoder))
-    return ColumnTransformer([("num", num, roles["numeric"]), ("cat", cat, roles["categorical"])], remainder="drop")
+    from ml_lifecycle.clean_internals import SafeNamesColumnTransformer  # a ColumnTransformer whose feature names every estimator accepts
+    return SafeNamesColumnTransformer([("num", num, roles["numeric"]), ("cat", cat, roles["categorical"])], remainder="drop")
 
 # %% ../nbs/03_data_cleaning.ipynb #44b50c1e
 def masked_imputation_error(X: pd.DataFrame, # numeric columns with (some) missing values
