@@ -430,7 +430,7 @@ def _numeric_imputer(impute, indicators):
     if impute == "iterative":
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401
         from sklearn.impute import IterativeImputer
-        return IterativeImputer(add_indicator=indicators, random_state=0)
+        return IterativeImputer(add_indicator=indicators, random_state=0, n_nearest_features=50)  # on up to 50 columns: all of them
     if impute not in ("mean", "median", "most_frequent"): raise ValueError(f"impute={impute!r}; expected mean, median, most_frequent, knn or iterative")
     return SimpleImputer(strategy=impute, add_indicator=indicators)
 
@@ -465,7 +465,10 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import FunctionTransformer
     roles = column_roles(spec, X, max_categories)
-    if not roles["numeric"] and not roles["categorical"]: raise ValueError(f"no usable feature columns in {list(X.columns)[:20]}")
+    if not roles["numeric"] and not roles["categorical"]:  # e.g. a table whose only feature is free text: lesson 05 makes features of it
+        if X.shape[1] == 0: raise ValueError("no columns to preprocess")
+        from ml_lifecycle.clean_internals import SafeNamesColumnTransformer, ConstantFeature  # one constant column: a model predicts the prior
+        return SafeNamesColumnTransformer([("none", ConstantFeature(), [X.columns[0]])], remainder="drop")
     caps = []
     if winsorize:
         from ml_lifecycle.clean_internals import Winsorizer  # scikit-learn loads here, not at `import ml_lifecycle.clean`
@@ -492,6 +495,8 @@ def masked_imputation_error(X: pd.DataFrame, # numeric columns with (some) missi
     if empty: raise ValueError(f"column(s) {empty} have fewer than 2 known values; nothing to mask")
     rng = np.random.default_rng(seed)
     hide = X.notna().to_numpy() & (rng.random(X.shape) < frac)
+    for j in np.flatnonzero(~hide.any(axis=0)):  # a short table: a column with nothing hidden by chance gets one hidden value
+        hide[rng.choice(np.flatnonzero(X.iloc[:, j].notna().to_numpy())), j] = True
     Xm = X.mask(hide)
     res = {}
     for name, imp in imputers.items():

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 # %% auto #0
-__all__ = ['Winsorizer', 'safe_name', 'safe_feature_names', 'SafeNamesColumnTransformer', 'feature_name_map']
+__all__ = ['Winsorizer', 'safe_name', 'safe_feature_names', 'SafeNamesColumnTransformer', 'ConstantFeature', 'feature_name_map']
 
 # %% ../nbs/81_clean_internals.ipynb #510f3447
 def _winsor_bounds(X, # float array, rows x columns (NaN allowed)
@@ -99,6 +99,18 @@ class SafeNamesColumnTransformer(ColumnTransformer):
         "Each output name → scikit-learn's name for it (the original column and category)."
         raw = super().get_feature_names_out()
         return dict(zip(safe_feature_names(raw), map(str, raw)))
+
+# %% ../nbs/81_clean_internals.ipynb #1e356a1c
+class ConstantFeature(TransformerMixin, BaseEstimator):
+    "One column of zeros named `constant`, whatever the input: the features of a table with nothing a model can use."
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[1]
+        if hasattr(X, "columns"): self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return np.zeros((len(X), 1))
+    def get_feature_names_out(self, input_features=None): return np.asarray(["constant"], dtype=object)
 
 # %% ../nbs/81_clean_internals.ipynb #572f56d9
 def feature_name_map(model, # a fitted pipeline, preprocessor or SafeNamesColumnTransformer

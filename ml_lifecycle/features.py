@@ -512,12 +512,8 @@ def ablation(spec, # the ProblemSpec
         fp = make_feature_pipeline(spec, X, fs, verbose=False)
         if fs and len(fp.skipped_families) == len(fs): rows.append(dict(family=name, skipped="; ".join(fp.skipped_families.values()))); continue
         t0 = time.perf_counter()
-        try: m, s, fitted = cv_score(Pipeline([("fp", fp), ("model", clone(model))]), X, y, spec, n_splits, seed, return_estimator=True)
-        except ValueError as e:  # a text-only table: no feature without a family; 'none' is then the target's distribution
-            if fs or "no usable feature columns" not in str(e): raise
-            from sklearn.dummy import DummyClassifier, DummyRegressor
-            m, s, fitted = *cv_score(DummyRegressor() if spec.task == "regression" else DummyClassifier(), X, y, spec, n_splits, seed), None
-        rows.append(dict(family=name, score=m, std=s, n_features=0 if fitted is None else len(fitted.named_steps["fp"].get_feature_names_out()),
+        m, s, fitted = cv_score(Pipeline([("fp", fp), ("model", clone(model))]), X, y, spec, n_splits, seed, return_estimator=True)
+        rows.append(dict(family=name, score=m, std=s, n_features=len(fitted.named_steps["fp"].get_feature_names_out()),
                          seconds=round(time.perf_counter() - t0, 2)))
     df = pd.DataFrame(rows).set_index("family")
     df.insert(1, "gain", (-1 if spec.metric in LOWER_IS_BETTER else 1) * (df["score"] - df.loc["none", "score"]))

@@ -113,7 +113,7 @@ def _header(p, df):
 def check_table(df, # the table as read by `read_user_table`
                 path: str | Path, # its file, for the messages (and the header as written)
                ):
-    "Raise ValueError, one line naming the column, for what no stage can repair: duplicated column names, infinite values."
+    "Raise ValueError, one line naming the column, for what no stage can repair: duplicated column names, infinite or overflowing values."
     import numpy as np, pandas as pd
     from collections import Counter
     dup = [(c, k) for c, k in Counter(_header(path, df)).items() if k > 1]
@@ -122,6 +122,8 @@ def check_table(df, # the table as read by `read_user_table`
         if pd.api.types.is_float_dtype(df[c]):
             n = int(np.isinf(df[c].to_numpy(float)).sum())
             if n: raise ValueError(f"data file {path}: column {c!r} holds infinite values (inf or -inf) in {n} row(s); write a number or leave the cells empty")
+            n = int((np.abs(df[c].to_numpy(float)) > 1e150).sum())  # squared (a variance, a scaler) they overflow to inf
+            if n: raise ValueError(f"data file {path}: column {c!r} holds values too large to compute with (beyond ±1e150) in {n} row(s); rescale the column")
 
 # %% ../nbs/92_runner.ipynb #c471bc3f
 def preflight(cfg: RunParams, # resolved run parameters
