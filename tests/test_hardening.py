@@ -55,21 +55,18 @@ schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, seed, settings  # noqa: E402
 
 def _fuzz_schema():
+    "The service of a tiny model, loaded from its own OpenAPI document (built at collection: schemathesis parametrizes from it)."
     import tempfile
     from ml_lifecycle import serve
     d = Path(tempfile.mkdtemp(prefix="fuzz-"))
     path, _ = tiny_model(d)
     return schemathesis.openapi.from_asgi("/openapi.json", serve.create_app(path, log_path=d / "log.sqlite"))
 
-fuzz_schema = schemathesis.pytest.from_fixture("fuzzed_app")
-
-@pytest.fixture(scope="module")
-def fuzzed_app():
-    return _fuzz_schema()
+fuzz_schema = _fuzz_schema()
 
 @fuzz_schema.parametrize()
 @seed(19)
-@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_service_fuzzed_from_its_schema(case):
     "Every check: no 5xx, documented status codes (422 included), responses match their schema, schema-valid requests accepted, invalid ones refused."
     case.call_and_validate()
