@@ -465,10 +465,8 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import FunctionTransformer
     roles = column_roles(spec, X, max_categories)
-    if not roles["numeric"] and not roles["categorical"]:  # e.g. a table whose only feature is free text: lesson 05 makes features of it
-        if X.shape[1] == 0: raise ValueError("no columns to preprocess")
-        from ml_lifecycle.clean_internals import SafeNamesColumnTransformer, ConstantFeature  # one constant column: a model predicts the prior
-        return SafeNamesColumnTransformer([("none", ConstantFeature(), [X.columns[0]])], remainder="drop")
+    from ml_lifecycle.clean_internals import SafeNamesColumnTransformer, constant_preprocessor  # feature names every estimator accepts
+    if not roles["numeric"] and not roles["categorical"]: return constant_preprocessor(X)  # only free text, say: one constant column
     caps = []
     if winsorize:
         from ml_lifecycle.clean_internals import Winsorizer  # scikit-learn loads here, not at `import ml_lifecycle.clean`
@@ -476,7 +474,6 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     num = make_pipeline(*caps, _numeric_imputer(impute, indicators), *([_scaler(scaler)] if scaler else []))
     cat = make_pipeline(FunctionTransformer(_to_object, feature_names_out="one-to-one"),
                         SimpleImputer(strategy="constant", fill_value="missing"), _encoder(encoder))
-    from ml_lifecycle.clean_internals import SafeNamesColumnTransformer  # a ColumnTransformer whose feature names every estimator accepts
     return SafeNamesColumnTransformer([("num", num, roles["numeric"]), ("cat", cat, roles["categorical"])], remainder="drop")
 
 # %% ../nbs/03_data_cleaning.ipynb #44b50c1e

@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 # %% auto #0
-__all__ = ['Winsorizer', 'safe_name', 'safe_feature_names', 'SafeNamesColumnTransformer', 'ConstantFeature', 'feature_name_map']
+__all__ = ['Winsorizer', 'safe_name', 'safe_feature_names', 'SafeNamesColumnTransformer', 'ConstantFeature',
+           'constant_preprocessor', 'feature_name_map']
 
 # %% ../nbs/81_clean_internals.ipynb #510f3447
 def _winsor_bounds(X, # float array, rows x columns (NaN allowed)
@@ -111,6 +112,12 @@ class ConstantFeature(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         return np.zeros((len(X), 1))
     def get_feature_names_out(self, input_features=None): return np.asarray(["constant"], dtype=object)
+
+def constant_preprocessor(X, # a table with no numeric and no categorical column (at least one column)
+                         ) -> SafeNamesColumnTransformer:
+    "What `clean.make_preprocessor` returns for a table with nothing to preprocess: one `ConstantFeature` column, `none__constant`."
+    if X.shape[1] == 0: raise ValueError("no columns to preprocess")
+    return SafeNamesColumnTransformer([("none", ConstantFeature(), [X.columns[0]])], remainder="drop")
 
 # %% ../nbs/81_clean_internals.ipynb #572f56d9
 def feature_name_map(model, # a fitted pipeline, preprocessor or SafeNamesColumnTransformer

@@ -30,22 +30,17 @@ def request_model(schema: list[dict], # the feature schema (`model_io.feature_sc
     "A pydantic model of one input record, generated from the training schema: every column required, typed, NaN/inf refused."
     from typing import Optional
     from pydantic import Field, create_model, ConfigDict
-    from typing import Annotated
-    from pydantic import BeforeValidator
-    whole = BeforeValidator(lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)  # 21.0 is an integer in JSON Schema
+    from ml_lifecycle.service import json_number
     fields = {}  # strict types below: "3" is not a number and 0 is not false, as the OpenAPI schema says
     for d in schema:
         kind, lo, hi = d.get("kind"), d.get("min"), d.get("max")
         extra = {}
         if kind == "numeric":
-            typ = int if is_int_dtype(d.get("dtype", "")) else float
             if lo is not None and hi is not None:
                 w = (hi - lo) or max(abs(hi), 1.0)
                 extra = dict(ge=lo - margin * w, le=hi + margin * w)
             desc = f"number; training range [{lo}, {hi}]"
-            if typ is float: extra["allow_inf_nan"] = False
-            typ, extra = Annotated[typ, Field(**extra)], {}  # bounds on the number itself: the JSON schema shows them as minimum/maximum
-            if typ.__origin__ is int: typ = Annotated[typ, whole]
+            typ, extra = json_number(is_int_dtype(d.get("dtype", "")), **extra), {}  # strict, bounded, NaN refused (service.json_number)
         elif kind == "boolean": typ, desc = bool, "true or false"
         elif kind == "categorical":
             typ, desc = str, "one of: " + ", ".join(d.get("categories", [])[:30]) + " (other values are accepted and flagged)"

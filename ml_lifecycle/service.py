@@ -14,10 +14,10 @@ from pathlib import Path
 DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: about 1,000 records of the churn table
 
 # %% auto #0
-__all__ = ['DEFAULT_MAX_BODY_BYTES', 'LOG_COLUMNS', 'PREDICT_RESPONSES', 'is_int_dtype', 'build_column', 'to_records',
-           'single_threaded', 'PredictionLog', 'read_log', 'model_version', 'BodySizeLimit', 'parse_records',
-           'predict_endpoint', 'try_it_page', 'service_app', 'check_batch_paths', 'atomic_output', 'write_csv',
-           'free_port', 'BackgroundServer']
+__all__ = ['DEFAULT_MAX_BODY_BYTES', 'LOG_COLUMNS', 'PREDICT_RESPONSES', 'is_int_dtype', 'json_number', 'build_column',
+           'to_records', 'single_threaded', 'PredictionLog', 'read_log', 'model_version', 'BodySizeLimit',
+           'parse_records', 'predict_endpoint', 'try_it_page', 'service_app', 'check_batch_paths', 'atomic_output',
+           'write_csv', 'free_port', 'BackgroundServer']
 
 # %% ../nbs/86_service.ipynb #2594104e
 _PANDAS_INT = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
@@ -27,6 +27,18 @@ def is_int_dtype(dtype: str, # a dtype name as the feature schema stores it
                 ) -> bool:
     "True for numpy and pandas integer dtype names (`int64`, `Int64`, `uint8`, ...)."
     return dtype in _PANDAS_INT or dtype.startswith(("int", "uint"))
+
+# %% ../nbs/86_service.ipynb #1edca34a
+def _whole(v): return int(v) if isinstance(v, float) and v.is_integer() else v
+
+def json_number(integer: bool, # an integer column (else a float one)
+                **bounds, # pydantic bounds: ge, le
+               ):
+    "A strict, bounded pydantic number type for one request field; NaN and infinity refused; an integer field takes 21.0 as 21."
+    from typing import Annotated
+    from pydantic import BeforeValidator, Field
+    if not integer: return Annotated[float, Field(allow_inf_nan=False, **bounds)]
+    return Annotated[Annotated[int, Field(**bounds)], BeforeValidator(_whole)]  # bounds inside: the JSON schema shows them
 
 # %% ../nbs/86_service.ipynb #32009f15
 def build_column(values: list, # the column's Python values, None for missing
@@ -86,10 +98,12 @@ class PredictionLog:
 
     def write(self, rows: list[tuple]):
         "Append rows (request_id, ts, model_version, status, inputs, score, label, flags, latency_ms, error)."
+        if self.con is None: self.con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)  # an app served again
         self.con.executemany("INSERT INTO predictions (request_id, ts, model_version, status, inputs, score, label, flags, latency_ms, error) "
                              "VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
-    def close(self): self.con.close()
+    def close(self):
+        if self.con is not None: self.con.close(); self.con = None
 
 # %% ../nbs/86_service.ipynb #e4d28465
 def read_log(path: str | Path, # a prediction log written by the service
