@@ -444,7 +444,7 @@ def _numeric_imputer(impute, indicators):
     if impute == "iterative":
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401
         from sklearn.impute import IterativeImputer
-        return IterativeImputer(add_indicator=indicators, random_state=0)
+        return IterativeImputer(add_indicator=indicators, random_state=0, n_nearest_features=50)  # on up to 50 columns: all of them
     if impute not in ("mean", "median", "most_frequent"): raise ValueError(f"impute={impute!r}; expected mean, median, most_frequent, knn or iterative")
     return SimpleImputer(strategy=impute, add_indicator=indicators)
 
@@ -479,7 +479,8 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     from sklearn.impute import SimpleImputer
     from sklearn.preprocessing import FunctionTransformer
     roles = column_roles(spec, X, max_categories)
-    if not roles["numeric"] and not roles["categorical"]: raise ValueError(f"no usable feature columns in {list(X.columns)[:20]}")
+    from ml_lifecycle.clean_internals import SafeNamesColumnTransformer, constant_preprocessor  # feature names every estimator accepts
+    if not roles["numeric"] and not roles["categorical"]: return constant_preprocessor(X)  # only free text, say: one constant column
     caps = []
     if winsorize:
         from ml_lifecycle.clean_internals import Winsorizer  # scikit-learn loads here, not at `import ml_lifecycle.clean`
@@ -487,7 +488,7 @@ def make_preprocessor(spec, # the ProblemSpec (ids, drop and time columns are ig
     num = make_pipeline(*caps, _numeric_imputer(impute, indicators), *([_scaler(scaler)] if scaler else []))
     cat = make_pipeline(FunctionTransformer(_to_object, feature_names_out="one-to-one"),
                         SimpleImputer(strategy="constant", fill_value="missing"), _encoder(encoder))
-    return ColumnTransformer([("num", num, roles["numeric"]), ("cat", cat, roles["categorical"])], remainder="drop")
+    return SafeNamesColumnTransformer([("num", num, roles["numeric"]), ("cat", cat, roles["categorical"])], remainder="drop")
 
 # %% ../nbs/03_data_cleaning.ipynb #44b50c1e
 def masked_imputation_error(X: pd.DataFrame, # numeric columns with (some) missing values
@@ -505,6 +506,8 @@ def masked_imputation_error(X: pd.DataFrame, # numeric columns with (some) missi
     if empty: raise ValueError(f"column(s) {empty} have fewer than 2 known values; nothing to mask")
     rng = np.random.default_rng(seed)
     hide = X.notna().to_numpy() & (rng.random(X.shape) < frac)
+    for j in np.flatnonzero(~hide.any(axis=0)):  # a short table: a column with nothing hidden by chance gets one hidden value
+        hide[rng.choice(np.flatnonzero(X.iloc[:, j].notna().to_numpy())), j] = True
     Xm = X.mask(hide)
     res = {}
     for name, imp in imputers.items():

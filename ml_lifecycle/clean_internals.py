@@ -1,4 +1,4 @@
-"""`Winsorizer`, the capping transformer of lesson 03, kept in its own module so that `import ml_lifecycle.clean` does not load scikit-learn.
+"""`Winsorizer`, the capping transformer of lesson 03, and the feature names every estimator accepts (`safe_feature_names`, `SafeNamesColumnTransformer`), kept in their own module so that `import ml_lifecycle.clean` does not load scikit-learn.
 
 Docs: https://ml-lifecycle.github.io/ml-lifecycle/clean_internals.html.md"""
 
@@ -11,7 +11,8 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 # %% auto #0
-__all__ = ['Winsorizer', 'read_test_data', 'with_test_data']
+__all__ = ['Winsorizer', 'safe_name', 'safe_feature_names', 'SafeNamesColumnTransformer', 'ConstantFeature',
+           'constant_preprocessor', 'feature_name_map', 'read_test_data', 'with_test_data']
 
 # %% ../nbs/81_clean_internals.ipynb #510f3447
 def _winsor_bounds(X, # float array, rows x columns (NaN allowed)
@@ -48,6 +49,85 @@ class Winsorizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__(); tags.input_tags.allow_nan = True
         return tags
+
+# %% ../nbs/81_clean_internals.ipynb #18397e3d
+import re, unicodedata
+from functools import lru_cache
+
+_SPELLED = [("<=", " le "), (">=", " ge "), ("!=", " ne "), ("<", " lt "), (">", " gt "), ("=", " eq "), ("+", " plus "),
+            ("%", " pct "), ("&", " and "), ("#", " no "),
+            ("*", " x "), ("^", " pow "), ("/", " per ")]
+
+def safe_name(name, # any column name, category value or feature name (converted with str)
+             ) -> str:
+    "A readable name made of letters, digits, `_` and `-` only, not starting with a digit, never empty."
+    s = unicodedata.normalize("NFKC", str(name))
+    if re.fullmatch(r"[^\W\d][\w-]*", s): return s  # already safe: unchanged
+    for a, b in _SPELLED: s = s.replace(a, b)
+    s = re.sub(r"[^\w-]+", "_", s).strip("_")
+    if not s: return "feature"
+    return "_" + s if s[0].isdigit() else s
+
+# %% ../nbs/81_clean_internals.ipynb #9df33b4b
+@lru_cache(maxsize=256)
+def _safe_unique(names: tuple) -> tuple:
+    base = [safe_name(n) for n in names]
+    taken, out = set(base), []
+    seen = set()
+    for b in base:
+        n, k = b, 2
+        if n in seen:
+            while f"{b}_{k}" in taken or f"{b}_{k}" in seen: k += 1
+            n = f"{b}_{k}"
+        seen.add(n); out.append(n)
+    return tuple(out)
+
+def safe_feature_names(names, # column or feature names, in order
+                      ) -> list[str]:
+    "`safe_name` of each name, made unique: a later name that collides gets `_2`, `_3`, … (never a name already in the list)."
+    return list(_safe_unique(tuple(str(n) for n in names)))
+
+# %% ../nbs/81_clean_internals.ipynb #a57718da
+from sklearn.compose import ColumnTransformer
+
+class SafeNamesColumnTransformer(ColumnTransformer):
+    "A `ColumnTransformer` whose output feature names are `safe_feature_names` of scikit-learn's (unique, no `[`, `]`, `<`, spaces or dots)."
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(safe_feature_names(super().get_feature_names_out(input_features)), dtype=object)
+
+    @property
+    def feature_name_map_(self) -> dict:
+        "Each output name → scikit-learn's name for it (the original column and category)."
+        raw = super().get_feature_names_out()
+        return dict(zip(safe_feature_names(raw), map(str, raw)))
+
+# %% ../nbs/81_clean_internals.ipynb #1e356a1c
+class ConstantFeature(TransformerMixin, BaseEstimator):
+    "One column of zeros named `constant`, whatever the input: the features of a table with nothing a model can use."
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[1]
+        if hasattr(X, "columns"): self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return np.zeros((len(X), 1))
+    def get_feature_names_out(self, input_features=None): return np.asarray(["constant"], dtype=object)
+
+def constant_preprocessor(X, # a table with no numeric and no categorical column (at least one column)
+                         ) -> SafeNamesColumnTransformer:
+    "What `clean.make_preprocessor` returns for a table with nothing to preprocess: one `ConstantFeature` column, `none__constant`."
+    if X.shape[1] == 0: raise ValueError("no columns to preprocess")
+    return SafeNamesColumnTransformer([("none", ConstantFeature(), [X.columns[0]])], remainder="drop")
+
+# %% ../nbs/81_clean_internals.ipynb #572f56d9
+def feature_name_map(model, # a fitted pipeline, preprocessor or SafeNamesColumnTransformer
+                    ) -> dict:
+    "Safe feature name → scikit-learn's original name, from every `SafeNamesColumnTransformer` inside `model` (empty if none)."
+    if isinstance(model, SafeNamesColumnTransformer): return model.feature_name_map_
+    out = {}
+    for part in [s for _, s in getattr(model, "steps", [])] + [getattr(model, a, None) for a in ("preprocessor_", "estimator_")]:
+        if part is not None and not isinstance(part, str): out.update(feature_name_map(part))
+    return out
 
 # %% ../nbs/81_clean_internals.ipynb #ef2d6851
 def read_test_data(cfg, # run parameters: test_data, target

@@ -252,7 +252,7 @@ def association_tests(df: pd.DataFrame, # the training table
     _check_frame(df, columns + [target])
     rows = [dict(zip(["test", "statistic", "p", "effect", "effect_name"], _effect_tests(df[c], df[target], task, positive)), feature=c)
             for c in columns if not pd.api.types.is_datetime64_any_dtype(df[c])]
-    r = pd.DataFrame(rows).set_index("feature")
+    r = pd.DataFrame(rows, columns=["test", "statistic", "p", "effect", "effect_name", "feature"]).set_index("feature")  # empty when no column is tested
     r["p_holm"], r["p_bh"] = adjust_pvalues(r["p"], "holm"), adjust_pvalues(r["p"], "bh")
     return r.sort_values("p")
 

@@ -159,7 +159,7 @@ def _fast_plan(ct):
     if ct in _PLANS: return _PLANS[ct]
     from sklearn.compose import ColumnTransformer
     plan = None
-    if type(ct) is ColumnTransformer and ct.remainder == "drop":
+    if isinstance(ct, ColumnTransformer) and ct.remainder == "drop":  # SafeNamesColumnTransformer only renames
         parts = []
         for name, t, cols in ct.transformers_:
             if name == "remainder" or t == "drop" or len(cols) == 0: continue

@@ -29,6 +29,8 @@ def _spread_columns(d, target, k=2):
     import pandas as pd
     num = [c for c in d.columns if c != target and pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c])
            and 10 < d[c].nunique() < 0.9 * len(d) and not str(c).lower().endswith(("id", "_key"))]  # not ids
+    if not num:  # every numeric column is all distinct (measurements with many decimals): take the float columns
+        num = [c for c in d.columns if c != target and pd.api.types.is_float_dtype(d[c]) and d[c].nunique() > 10]
     return sorted(num, key=lambda c: -float(d[c].std() / (abs(d[c].mean()) + 1e-9)))[:k]
 
 def _relabel(y, share, rng):

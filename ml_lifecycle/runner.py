@@ -7,6 +7,7 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/runner.html.md"""
 # %% ../nbs/92_runner.ipynb #a34a0ee6
 from __future__ import annotations
 import hashlib, json, os, platform, re, subprocess, sys, time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,9 +16,9 @@ from .config import check_columns, check_test_table, id_like_columns, time_order
 
 # %% auto #0
 __all__ = ['STAGE_RE', 'CORE_PACKAGES', 'PARAM_NAMES', 'COLUMN_OPTIONS', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages',
-           'notebook_params', 'read_user_table', 'is_builtin', 'preflight', 'column_notes', 'task_dataset_args',
-           'new_run_dir', 'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest', 'StageFailed', 'run_stage',
-           'run_series']
+           'notebook_params', 'read_user_table', 'is_builtin', 'check_table', 'preflight', 'column_notes',
+           'task_dataset_args', 'new_run_dir', 'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest',
+           'StageFailed', 'run_stage', 'Terminated', 'sigterm_interrupts', 'run_series']
 
 # %% ../nbs/92_runner.ipynb #971aeca3
 STAGE_RE = re.compile(r"^(\d\d)_(\w+)\.ipynb$")
@@ -88,9 +89,11 @@ def read_user_table(path: str | Path) -> "pd.DataFrame":
     if not p.exists(): raise FileNotFoundError(f"data file {p} does not exist")
     if p.is_dir(): raise ValueError(f"data path {p} is a folder; expected a CSV file or a built-in dataset name")
     if p.stat().st_size == 0: raise ValueError(f"data file {p} is empty")
-    try:
-        df = pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, sep=None, engine="python")
-    except Exception as e: raise ValueError(f"data file {p} could not be parsed as {'Parquet' if p.suffix == '.parquet' else 'CSV'}: {e}") from None
+    if p.suffix != ".parquet":  # the reader stage 02 uses: the same encoding (UTF-8 with or without BOM, else cp1252/latin-1) and delimiter
+        from ml_lifecycle.sources import read_csv_robust
+        return read_csv_robust(p)
+    try: df = pd.read_parquet(p)
+    except Exception as e: raise ValueError(f"data file {p} could not be parsed as Parquet: {e}") from None
     if df.empty: raise ValueError(f"data file {p} has a header but no rows")
     return df
 
@@ -99,6 +102,29 @@ def is_builtin(data: str) -> bool:
     try: from ml_lifecycle.datasets import BUILTIN_DATASETS
     except ImportError: BUILTIN_DATASETS = ("churn",)
     return str(data) in BUILTIN_DATASETS and not Path(str(data)).exists()
+
+# %% ../nbs/92_runner.ipynb #41308e35
+def _header(p, df):
+    "The column names as the file spells them (pandas renames duplicates `a.1`)."
+    import csv
+    enc, sep = df.attrs.get("encoding"), df.attrs.get("sep")
+    if not enc or not sep: return [str(c) for c in df.columns]
+    with open(p, newline="", encoding=enc) as f: return next(csv.reader(f, delimiter=sep), [])
+
+def check_table(df, # the table as read by `read_user_table`
+                path: str | Path, # its file, for the messages (and the header as written)
+               ):
+    "Raise ValueError, one line naming the column, for what no stage can repair: duplicated column names, infinite or overflowing values."
+    import numpy as np, pandas as pd
+    from collections import Counter
+    dup = [(c, k) for c, k in Counter(_header(path, df)).items() if k > 1]
+    if dup: raise ValueError(f"data file {path}: column {dup[0][0]!r} appears {dup[0][1]} times in the header; give each column its own name")
+    for c in df.columns:
+        if pd.api.types.is_float_dtype(df[c]):
+            n = int(np.isinf(df[c].to_numpy(float)).sum())
+            if n: raise ValueError(f"data file {path}: column {c!r} holds infinite values (inf or -inf) in {n} row(s); write a number or leave the cells empty")
+            n = int((np.abs(df[c].to_numpy(float)) > 1e150).sum())  # squared (a variance, a scaler) they overflow to inf
+            if n: raise ValueError(f"data file {path}: column {c!r} holds values too large to compute with (beyond ±1e150) in {n} row(s); rescale the column")
 
 # %% ../nbs/92_runner.ipynb #c471bc3f
 def preflight(cfg: RunParams, # resolved run parameters
@@ -110,6 +136,7 @@ def preflight(cfg: RunParams, # resolved run parameters
         return cfg
     p = Path(cfg.data).expanduser().resolve()
     df = read_user_table(p)
+    check_table(df, p)
     cfg.task = check_target(df, cfg.target, cfg.task, source=f"data file {p}")
     cfg.data = str(p)
     check_columns(df, cfg, source=f"data file {p.name}")
@@ -291,14 +318,28 @@ def _run_recorded(s, rec, manifest, rd, progress, log):
     t0 = time.perf_counter()
     try: rec["output"] = str(run_stage(s, manifest["parameters"], rd, progress=progress))
     except BaseException as e:
-        rec.update(status="failed", duration_s=round(time.perf_counter() - t0, 2),
+        rec.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed", duration_s=round(time.perf_counter() - t0, 2),
                    error=str(e) if isinstance(e, StageFailed) else f"{type(e).__name__}: {e}")
         if isinstance(e, StageFailed): rec.update(cell=e.cell, output=str(e.notebook))
-        manifest["status"] = "failed"; write_manifest(rd, manifest)
+        manifest["status"] = rec["status"]; write_manifest(rd, manifest)
         raise
     rec.update(status="ok", duration_s=round(time.perf_counter() - t0, 2))
     write_manifest(rd, manifest)
     log(f"  ✓ {s.label:<28} {rec['duration_s']:7.1f} s")
+
+# %% ../nbs/92_runner.ipynb #dc43cd89
+class Terminated(KeyboardInterrupt):
+    "SIGTERM received while the series was running."
+
+@contextmanager
+def sigterm_interrupts():
+    "Within the block, SIGTERM raises `Terminated` (a KeyboardInterrupt) in the main thread; the old handler comes back after."
+    import signal, threading
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def on_term(signum, frame): raise Terminated("SIGTERM")
+    old = signal.signal(signal.SIGTERM, on_term)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
 
 # %% ../nbs/92_runner.ipynb #d2b73a50
 def run_series(data: str | None = None, # CSV path or built-in dataset; None = settings
@@ -342,9 +383,10 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
     if progress is None: progress = sys.stderr.isatty()
     log(f"run folder: {rd}")
     bar = tqdm(range(first, len(chosen)), desc="stages", unit="stage", disable=not progress, leave=True)
-    for i in bar:
-        bar.set_postfix_str(chosen[i].label)
-        _run_recorded(chosen[i], manifest["stages"][i], manifest, rd, progress, log)
+    with sigterm_interrupts():
+        for i in bar:
+            bar.set_postfix_str(chosen[i].label)
+            _run_recorded(chosen[i], manifest["stages"][i], manifest, rd, progress, log)
     manifest.update(status="ok", finished=_now())
     write_manifest(rd, manifest)
     return rd

@@ -31,24 +31,24 @@ def request_model(schema: list[dict], # the feature schema (`model_io.feature_sc
     "A pydantic model of one input record, generated from the training schema: every column required, typed, NaN/inf refused."
     from typing import Optional
     from pydantic import Field, create_model, ConfigDict
-    fields = {}
+    from ml_lifecycle.service import json_number
+    fields = {}  # strict types below: "3" is not a number and 0 is not false, as the OpenAPI schema says
     for d in schema:
         kind, lo, hi = d.get("kind"), d.get("min"), d.get("max")
         extra = {}
         if kind == "numeric":
-            typ = int if is_int_dtype(d.get("dtype", "")) else float
             if lo is not None and hi is not None:
                 w = (hi - lo) or max(abs(hi), 1.0)
                 extra = dict(ge=lo - margin * w, le=hi + margin * w)
             desc = f"number; training range [{lo}, {hi}]"
-            if typ is float: extra["allow_inf_nan"] = False
+            typ, extra = json_number(is_int_dtype(d.get("dtype", "")), **extra), {}  # strict, bounded, NaN refused (service.json_number)
         elif kind == "boolean": typ, desc = bool, "true or false"
         elif kind == "categorical":
             typ, desc = str, "one of: " + ", ".join(d.get("categories", [])[:30]) + " (other values are accepted and flagged)"
         elif kind == "datetime": typ, desc = str, "date or date-time, ISO 8601 (2025-06-30)"
         else: typ, desc = str, "free text"
         fields[d["name"]] = (Optional[typ], Field(..., description=desc, **extra))
-    return create_model(name, __config__=ConfigDict(extra="forbid", strict=False), **fields)
+    return create_model(name, __config__=ConfigDict(extra="forbid", strict=True), **fields)
 
 # %% ../nbs/10_deployment.ipynb #04e61c2b
 def coerce_frame(records, # a list of dicts or a DataFrame with the schema's columns
@@ -66,6 +66,7 @@ def coerce_frame(records, # a list of dicts or a DataFrame with the schema's col
         s, dt = records[d["name"]], d.get("dtype", "object")
         if d.get("kind") == "datetime": s = pd.to_datetime(s, errors="coerce")
         elif d.get("kind") == "numeric" and not is_int_dtype(dt): s = pd.to_numeric(s, errors="coerce")
+        if (dt.startswith(("int", "uint")) or dt == "bool") and s.isna().any(): dt = "object" if dt == "bool" else "float64"  # no missing value in numpy ints
         if dt == "object": s = s.astype(object).where(s.notna(), np.nan)  # one missing marker, as in `build_column`
         try: out[d["name"]] = s if str(s.dtype) == dt else s.astype(dt)
         except (TypeError, ValueError) as e: raise ValueError(f"column {d['name']!r}: cannot cast to {dt}: {e}") from None

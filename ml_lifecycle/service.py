@@ -14,10 +14,10 @@ from pathlib import Path
 DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: about 1,000 records of the churn table
 
 # %% auto #0
-__all__ = ['DEFAULT_MAX_BODY_BYTES', 'LOG_COLUMNS', 'is_int_dtype', 'build_column', 'to_records', 'single_threaded',
-           'PredictionLog', 'read_log', 'model_version', 'BodySizeLimit', 'parse_records', 'predict_endpoint',
-           'try_it_page', 'service_app', 'check_batch_paths', 'atomic_output', 'write_csv', 'free_port',
-           'BackgroundServer', 'not_inputs', 'accept_and_drop']
+__all__ = ['DEFAULT_MAX_BODY_BYTES', 'LOG_COLUMNS', 'PREDICT_RESPONSES', 'is_int_dtype', 'json_number', 'build_column',
+           'to_records', 'single_threaded', 'PredictionLog', 'read_log', 'model_version', 'BodySizeLimit',
+           'parse_records', 'predict_endpoint', 'try_it_page', 'service_app', 'check_batch_paths', 'atomic_output',
+           'write_csv', 'free_port', 'BackgroundServer', 'not_inputs', 'accept_and_drop']
 
 # %% ../nbs/86_service.ipynb #2594104e
 _PANDAS_INT = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
@@ -27,6 +27,18 @@ def is_int_dtype(dtype: str, # a dtype name as the feature schema stores it
                 ) -> bool:
     "True for numpy and pandas integer dtype names (`int64`, `Int64`, `uint8`, ...)."
     return dtype in _PANDAS_INT or dtype.startswith(("int", "uint"))
+
+# %% ../nbs/86_service.ipynb #1edca34a
+def _whole(v): return int(v) if isinstance(v, float) and v.is_integer() else v
+
+def json_number(integer: bool, # an integer column (else a float one)
+                **bounds, # pydantic bounds: ge, le
+               ):
+    "A strict, bounded pydantic number type for one request field; NaN and infinity refused; an integer field takes 21.0 as 21."
+    from typing import Annotated
+    from pydantic import BeforeValidator, Field
+    if not integer: return Annotated[float, Field(allow_inf_nan=False, **bounds)]
+    return Annotated[Annotated[int, Field(**bounds)], BeforeValidator(_whole)]  # bounds inside: the JSON schema shows them
 
 # %% ../nbs/86_service.ipynb #32009f15
 def build_column(values: list, # the column's Python values, None for missing
@@ -40,6 +52,8 @@ def build_column(values: list, # the column's Python values, None for missing
             return pd.Series(np.array(values, dtype="datetime64[ns]")).astype(dt)  # one plain ISO date: numpy parses it in microseconds
         s = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
         return s.astype(dt) if dt.startswith("datetime64") else s
+    if (dt.startswith(("int", "uint")) or dt == "bool") and any(v is None for v in values):  # numpy ints and bools hold no missing value
+        return np.array([np.nan if v is None else v for v in values], dtype=object if dt == "bool" else "float64")
     if dt in ("float64", "float32"): return np.array([np.nan if v is None else v for v in values], dtype=dt)
     if dt == "object": return np.array([np.nan if v is None else v for v in values], dtype=object)
     return pd.array(values, dtype=dt)
@@ -84,10 +98,12 @@ class PredictionLog:
 
     def write(self, rows: list[tuple]):
         "Append rows (request_id, ts, model_version, status, inputs, score, label, flags, latency_ms, error)."
+        if self.con is None: self.con = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)  # an app served again
         self.con.executemany("INSERT INTO predictions (request_id, ts, model_version, status, inputs, score, label, flags, latency_ms, error) "
                              "VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
 
-    def close(self): self.con.close()
+    def close(self):
+        if self.con is not None: self.con.close(); self.con = None
 
 # %% ../nbs/86_service.ipynb #e4d28465
 def read_log(path: str | Path, # a prediction log written by the service
@@ -290,6 +306,20 @@ def _info_routes(app, card, page, version):
     def try_it():
         return page
 
+# %% ../nbs/86_service.ipynb #bf7ad68a
+_ERROR_BODY = {"type": "object", "required": ["request_id", "error", "detail"], "properties": {
+    "request_id": {"type": "string"}, "error": {"type": "string"},
+    "detail": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": ["string", "null"]}, "message": {"type": ["string", "null"]}}}}}}
+PREDICT_RESPONSES = {
+    200: {"description": "the scores: `score`, `label` and `flags` for one record, `predictions` (one such object each) for a list",
+          "content": {"application/json": {"schema": {"type": "object", "required": ["request_id", "model_version"], "properties": {
+              "request_id": {"type": "string"}, "model_version": {"type": "string"},
+              "predictions": {"type": "array", "minItems": 1, "items": {"type": "object", "required": ["score", "flags"]}}}}}}},
+    413: {"description": "request body over the size limit", "content": {"application/json": {"schema": {
+          "type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}}}},
+    422: {"description": "not a valid record or list of records (each error names the field), or a record the model cannot score",
+          "content": {"application/json": {"schema": _ERROR_BODY}}}}
+
 # %% ../nbs/86_service.ipynb #a8b95c23
 def service_app(model, # the loaded model (kept in `app.state.model`)
                 meta: dict, # its metadata: target, task, model name, version
@@ -308,10 +338,10 @@ def service_app(model, # the loaded model (kept in `app.state.model`)
     app = FastAPI(lifespan=_closing(log), title=f"{meta.get('target', 'model')} predictions", version=version,
                   description=f"Scores for `{meta.get('target')}` ({meta.get('task')}). Model {meta.get('model_name', '')} version {version}.")
     app.state.model, app.state.meta, app.state.log, app.state.started = model, meta, log, time.time()
-    body_schema = {"anyOf": [Record.model_json_schema(), {"type": "array", "items": Record.model_json_schema()}]}
+    body_schema = {"anyOf": [Record.model_json_schema(), {"type": "array", "items": Record.model_json_schema(), "minItems": 1}]}  # the validator refuses an empty list too
     predict = predict_endpoint(Record, score, flags, log, version)
     predict.__annotations__ = {"request": Request}  # a real class: this module's `from __future__ import annotations` hides it from FastAPI
-    app.post("/predict", openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}}})(predict)
+    app.post("/predict", responses=PREDICT_RESPONSES, openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": body_schema}}}})(predict)
     _info_routes(app, card, page, version)
     if max_body_bytes: app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     return app
