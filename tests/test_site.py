@@ -144,7 +144,9 @@ def test_site_in_headless_chromium(site, http_site, tmp_path):
                                return Array.from(ul.querySelectorAll(':scope > li > a')).map(a => a.getAttribute('href')); })()""")
                 n_img = b.js("document.querySelectorAll('img').length")
                 b.screenshot(out_dir / "site_front_page.png")
-            if rel == "stages/04_eda.html": b.screenshot(out_dir / "site_lesson.png")
+            if rel == "stages/04_eda.html":  # a lesson, scrolled to its first figure
+                b.js("(() => { const i = document.querySelector('main img'); if (i) i.scrollIntoView({block: 'center'}); })()")
+                time.sleep(0.3); b.screenshot(out_dir / "site_lesson.png")
         assert problems == {}, json.dumps(problems, indent=1)[:4000]
         assert nav == [f"stages/{p.stem}.html" for p in stages], nav
         assert n_img >= 1  # the lifecycle map on the front page
