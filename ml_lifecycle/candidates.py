@@ -145,7 +145,18 @@ def make_front(spec, # the ProblemSpec (ids, drop and time columns are ignored)
               ):
     "The feature front shared by every model: lesson 05's feature pipeline (feature families → preprocessor)."
     from ml_lifecycle.features import make_feature_pipeline
-    return make_feature_pipeline(spec, X, families=families, verbose=False)
+    pipe = make_feature_pipeline(spec, X, families=families, verbose=False)
+    t = getattr(spec, "time_column", None)
+    if t and t in X: _add_time_parts(pipe, t)  # --time-column: its calendar parts are features, the raw date is not
+    return pipe
+
+def _add_time_parts(pipe, col):
+    "Put DatePartFeatures(hour, day of week, month, quarter, year of `col`) first among the feature steps of a `make_feature_pipeline`."
+    from sklearn.pipeline import Pipeline
+    from ml_lifecycle.features import DatePartFeatures
+    step = ("time_parts", DatePartFeatures(columns=[col], ignore=(), parts=("hour", "day_of_week", "month", "quarter", "year")))
+    feats = pipe.steps[0][1]
+    pipe.steps[0] = ("features", Pipeline([step] + (list(feats.steps) if isinstance(feats, Pipeline) else [])))
 
 # %% ../nbs/07_model_selection.ipynb #419cefb0
 def make_model_pipeline(spec, # the ProblemSpec
@@ -164,11 +175,12 @@ def make_model_pipeline(spec, # the ProblemSpec
 def split_xy(df: pd.DataFrame, # a split (train/valid/test) of the cleaned table
              spec, # the ProblemSpec: the target
             ) -> tuple:
-    "Model inputs and target: X = the raw table columns except the target (the front ignores ids and drop columns itself), y = the target."
+    "Model inputs and target: X = the raw table columns except the target, ids and ignored columns (the front also skips drop columns), y = the target."
     if spec.target not in df.columns: raise ValueError(f"target column '{spec.target}' not in the table; columns are {list(df.columns)[:20]}")
     y = df[spec.target]
     if spec.task != "regression" and not pd.api.types.is_numeric_dtype(y): y = y.astype(object)
-    return df.drop(columns=[spec.target]), y
+    out = [c for c in (*getattr(spec, "id_columns", []), *getattr(spec, "ignore_columns", [])) if c in df.columns]
+    return df.drop(columns=[spec.target, *out]), y  # ids and ignored columns: neither model inputs nor service fields
 
 # %% ../nbs/07_model_selection.ipynb #60eb1167
 def _fold_results(spec, X, y, models, cv, seed, max_rows_slow):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json, re
 from collections import namedtuple
 from pathlib import Path
+from .config import as_dates
 
 # %% auto #0
 __all__ = ['MISSING_TOKENS', 'CHURN_ALIASES', 'CHURN_ENTITY', 'CLEAN_RULES', 'Splits', 'to_missing', 'parse_numbers',
@@ -314,36 +315,48 @@ def make_splits(df: pd.DataFrame, # the cleaned modelling table
                 cfg, # run parameters: seed, valid_size, test_size, run_dir
                 how: str = "auto", # 'stratified', 'random', 'chronological'; auto = chronological if spec.time_column else stratified (classification) / random
                ) -> Splits:
-    "Split into train/valid/test once; saved as run_dir/splits.json and run_dir/splits/{train,valid,test}.parquet when run_dir is set."
+    "Split into train/valid/test once; saved as run_dir/splits.json and run_dir/splits/{train,valid,test}.parquet when run_dir is set. With `cfg.test_data`, test is empty here: the file's rows come in stage 09 (`load_splits`)."
     target, task, tcol = _spec_get(spec, "target", cfg.target), _spec_get(spec, "task", cfg.task), _spec_get(spec, "time_column")
     _check_frame(df, [target] + ([tcol] if tcol else []))
     if how == "auto": how = "chronological" if tcol else ("stratified" if task in ("binary", "multiclass") else "random")
     if how not in ("stratified", "random", "chronological"): raise ValueError(f"how={how!r}; expected stratified, random, chronological or auto")
-    n_test, n_valid = round(len(df) * cfg.test_size), round(len(df) * cfg.valid_size)
-    if len(df) < 20 or min(n_test, n_valid) < 2: raise ValueError(f"table has {len(df)} rows: too few for a train/valid/test split")
+    if tcol: df = df.assign(**{tcol: as_dates(df[tcol], tcol)})
+    n_test, n_valid = _part_sizes(len(df), cfg)
     train_i, valid_i, test_i = _split_index(df, how, target, tcol, n_test, n_valid, cfg.seed)
     sp = Splits(df.loc[train_i], df.loc[valid_i], df.loc[test_i])
     if cfg.run_dir is not None: _save_splits(sp, spec, cfg, how, target)
     return sp
 
 # %% ../nbs/03_data_cleaning.ipynb #935dc877
+def _part_sizes(n, cfg):
+    "Rows of test and validation; with cfg.test_data (a test file of one's own) no test rows, validation as 15 of 85."
+    fixed = getattr(cfg, "test_data", None)
+    n_test, n_valid = (0 if fixed else round(n * cfg.test_size)), round(n * cfg.valid_size / ((1 - cfg.test_size) if fixed else 1))
+    if n < 20 or n_valid < 2 or (n_test < 2 and not fixed): raise ValueError(f"table has {n} rows: too few for a train/valid/test split")
+    return n_test, n_valid
+
 def _split_index(df, how, target, tcol, n_test, n_valid, seed):
     "Index labels of train, valid and test rows."
     from sklearn.model_selection import train_test_split
     if how == "chronological":
         if not tcol: raise ValueError("how='chronological' needs spec.time_column")
-        order = df.sort_values(tcol, kind="stable").index
+        order = df.sort_values(tcol, kind="stable").index  # each part in time order: time-ordered CV can use the rows as they come
         train_i, valid_i, test_i = order[:len(df) - n_test - n_valid], order[len(df) - n_test - n_valid:len(df) - n_test], order[len(df) - n_test:]
     else:
         strat = (lambda d: d[target]) if how == "stratified" else (lambda d: None)
-        rest, test_i = train_test_split(df.index, test_size=n_test, random_state=seed, stratify=strat(df))
+        if n_test == 0: rest, test_i = df.index, df.index[:0]
+        else: rest, test_i = train_test_split(df.index, test_size=n_test, random_state=seed, stratify=strat(df))
         train_i, valid_i = train_test_split(rest, test_size=n_valid, random_state=seed, stratify=strat(df.loc[rest]))
     return train_i, valid_i, test_i
 
+# %% ../nbs/03_data_cleaning.ipynb #923e092d
 def _save_splits(sp, spec, cfg, how, target):
     ids = [c for c in _spec_get(spec, "id_columns", []) if c in sp.train]
     info = dict(how=how, seed=cfg.seed, target=target, test_size=cfg.test_size, valid_size=cfg.valid_size,
                 sizes={k: len(v) for k, v in sp._asdict().items()}, key=ids[0] if ids else "index")
+    tcol, fixed = _spec_get(spec, "time_column"), getattr(cfg, "test_data", None)
+    if tcol: info.update(time_column=tcol, time_ranges={k: [str(v[tcol].min()), str(v[tcol].max())] if len(v) else None for k, v in sp._asdict().items()})
+    if fixed: info.update(test_data=str(fixed), test_size=None, note="test rows: the rows of test_data, read in stage 09 once the final model exists")
     for k, part in sp._asdict().items():
         info[k] = (part[ids[0]] if ids else part.index.to_series()).astype(str).tolist()
         part.to_parquet(cfg.path(f"splits/{k}.parquet"))
@@ -353,16 +366,17 @@ def _save_splits(sp, spec, cfg, how, target):
 def load_splits(cfg, # run parameters
                 spec=None, # the ProblemSpec; None = `load_spec(cfg)`
                ) -> Splits:
-    "The train/valid/test split of this run: read from run_dir/splits when present, else built (and saved when run_dir is set)."
+    "The train/valid/test split of this run: read from run_dir/splits when present, else built (and saved when run_dir is set). With `cfg.test_data`, test = that file's rows once the final model exists (lesson mode: always)."
     import pandas as pd
+    from ml_lifecycle.clean_internals import with_test_data as _with_test_data
     p = cfg.path("splits.json")
     if p is not None and p.exists() and all(cfg.path(f"splits/{k}.parquet").exists() for k in Splits._fields):
-        return Splits(*(pd.read_parquet(cfg.path(f"splits/{k}.parquet")) for k in Splits._fields))
+        return _with_test_data(Splits(*(pd.read_parquet(cfg.path(f"splits/{k}.parquet")) for k in Splits._fields)), cfg, spec)
     from ml_lifecycle.collect import load_table
     from ml_lifecycle.problem import load_spec
     df = load_table(cfg, spec)
     spec = spec if spec is not None else load_spec(cfg, df)
-    return make_splits(clean_table(df, spec), spec, cfg)
+    return _with_test_data(make_splits(clean_table(df, spec), spec, cfg), cfg, spec)
 
 # %% ../nbs/03_data_cleaning.ipynb #6f80427d
 def outlier_flags(X: pd.DataFrame, # numeric columns (NaN allowed for zscore/iqr)

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 # %% auto #0
-__all__ = ['Winsorizer']
+__all__ = ['Winsorizer', 'read_test_data', 'with_test_data']
 
 # %% ../nbs/81_clean_internals.ipynb #510f3447
 def _winsor_bounds(X, # float array, rows x columns (NaN allowed)
@@ -48,3 +48,42 @@ class Winsorizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__(); tags.input_tags.allow_nan = True
         return tags
+
+# %% ../nbs/81_clean_internals.ipynb #ef2d6851
+def read_test_data(cfg, # run parameters: test_data, target
+                   spec=None, # the ProblemSpec (target, ids, time column); None = from cfg
+                   like=None, # the training split: the file's columns are ordered and typed like it
+                   rules: dict | None = None, # cleaning rules; None = `CLEAN_RULES`
+                  ):
+    "The rows of `cfg.test_data`, repaired like the table (types, spellings, ranges) but none dropped; recorded in run_dir/splits/test_data.json."
+    import json, pandas as pd
+    from datetime import datetime, timezone
+    from pathlib import Path
+    from ml_lifecycle.sources import read_csv_robust
+    from ml_lifecycle.config import as_dates
+    from ml_lifecycle.clean import CLEAN_RULES, _repair_columns, _validity, _spec_get
+    rules = {**CLEAN_RULES, **(rules or {})}
+    target, ids, tcol = _spec_get(spec, "target", cfg.target), list(_spec_get(spec, "id_columns", [])), _spec_get(spec, "time_column")
+    out = read_csv_robust(Path(cfg.test_data)); out.attrs = {"clean_log": []}
+    _repair_columns(out, ids, target, rules)
+    for c, (lo, hi) in rules["ranges"].items():
+        if c in out and pd.api.types.is_numeric_dtype(out[c]): out[c] = out[c].mask(~_validity(out[c].dropna(), (lo, hi)).reindex(out.index, fill_value=True))
+    if tcol and tcol in out: out[tcol] = as_dates(out[tcol], tcol)
+    if like is not None:
+        for c in like.columns:
+            if c in out and out[c].dtype != like[c].dtype:
+                try: out[c] = out[c].astype(like[c].dtype)
+                except (TypeError, ValueError): pass
+        out = out[[c for c in like.columns if c in out] + [c for c in out.columns if c not in like.columns]]
+    if cfg.run_dir is not None:
+        cfg.path("splits/test_data.json").write_text(json.dumps(dict(file=str(cfg.test_data), rows=len(out), read_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))))
+    return out
+
+def with_test_data(sp, # the Splits of the run (test empty when cfg.test_data is set)
+                   cfg, # run parameters: test_data, run_dir
+                   spec=None, # the ProblemSpec
+                  ):
+    "Swap in the test file's rows once the final model exists (always in lesson mode)."
+    f = getattr(cfg, "test_data", None)
+    if not f or len(sp.test) or (cfg.run_dir is not None and not cfg.path("model.skops").exists()): return sp
+    return sp._replace(test=read_test_data(cfg, spec, like=sp.train))

@@ -31,6 +31,11 @@ def _add_run(sub):
     r.add_argument("--seed", type=int, help="random seed (default: settings.ini seed)")
     r.add_argument("--settings", help="a settings.ini to use instead of ./settings.ini or the kit's")
     r.add_argument("--notebooks", help="folder of stage notebooks (default: the kit's)")
+    r.add_argument("--id-columns", metavar="COLS", help="identifier columns, comma-separated: never model or API inputs (default: settings.ini; columns unique per row that look like ids are found too)")
+    r.add_argument("--ignore", metavar="COLS", help="columns never used as model inputs, comma-separated, e.g. a known leak (default: settings.ini)")
+    r.add_argument("--time-column", metavar="COL", help="date column ordering the rows: chronological train/valid/test, time-ordered CV, date parts as features")
+    r.add_argument("--test-data", metavar="FILE", help="a fixed test set with the data file's columns, read only in evaluation (default: hold out test_size)")
+    r.add_argument("--positive-label", metavar="LABEL", help="class of interest of a binary task (default: settings.ini; auto = 1/True/yes, else the minority class)")
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[], help="another notebook parameter")
     return r
 
@@ -102,7 +107,9 @@ def _cmd_run(a):
     from ml_lifecycle.runner import run_series
     params = {k: _literal(v) for k, v in a.param}
     rd = run_series(data=a.data, target=a.target, task=a.task, stages=a.stages, run_dir=a.run_dir, resume=a.resume,
-                    fast=a.fast, seed=a.seed, settings=a.settings, params=params, nb_dir=a.notebooks)
+                    fast=a.fast, seed=a.seed, settings=a.settings, params=params, nb_dir=a.notebooks,
+                    id_columns=a.id_columns, ignore=a.ignore, time_column=a.time_column, test_data=a.test_data,
+                    positive_label=a.positive_label)
     print(f"done: {rd}\n  manifest: {rd/'manifest.json'}")
     return 0
 
@@ -114,7 +121,7 @@ def _cmd_stages(a):
 def _cmd_params(a):
     from ml_lifecycle.runner import list_stages, notebook_params
     for name, p in notebook_params(list_stages(a.notebooks)).items():
-        print(f"{name:<10} {p['type']:<6} default {p['default']:<6} {p['help']}")
+        print(f"{name:<14} {p['type']:<6} default {p['default']:<6} {p['help']}")
     return 0
 
 # %% ../nbs/93_cli.ipynb #cd6ca0fe

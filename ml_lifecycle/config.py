@@ -11,8 +11,10 @@ from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['SECTION', 'TASKS', 'METRICS', 'SETTINGS', 'kit_settings_path', 'find_settings', 'read_settings', 'RunParams',
-           'resolve_params', 'infer_task', 'check_target', 'write_settings']
+__all__ = ['SECTION', 'TASKS', 'METRICS', 'SETTINGS', 'OPTIONAL', 'NOTEBOOK_KEYS', 'kit_settings_path', 'find_settings',
+           'read_settings', 'RunParams', 'resolve_params', 'infer_task', 'check_target', 'as_dates', 'check_columns',
+           'looks_like_id', 'id_like_columns', 'time_ordered_by', 'time_order_warning', 'check_test_table',
+           'write_settings']
 
 # %% ../nbs/91_config.ipynb #b9de7da1
 SECTION = "ml-lifecycle"
@@ -50,8 +52,23 @@ def _text(key, v):
     if not s: raise ValueError(f"settings key '{key}' is empty; expected a value")
     return s
 
+def _columns(key, v):
+    "Column names: a list, or text separated by commas; '' or 'none' = no column."
+    if v is None: return []
+    if isinstance(v, (list, tuple)): names = [str(x).strip() for x in v]
+    else: names = [] if str(v).strip().lower() in ("", "none") else [x.strip() for x in str(v).split(",")]
+    if any(not n for n in names): raise ValueError(f"settings key '{key}': {v!r} holds an empty column name")
+    return list(dict.fromkeys(names))
+
+def _optional(key, v):
+    "Text, or None for '' / 'none'."
+    s = "" if v is None else str(v).strip()
+    return None if s.lower() in ("", "none") else s
+
 SETTINGS = dict(dataset=_text, target=_text, task=_choice(TASKS), positive_label=_text, seed=_int,
-                valid_size=_fraction, test_size=_fraction, metric=_choice(METRICS), runs_dir=_text, fast=_bool)
+                valid_size=_fraction, test_size=_fraction, metric=_choice(METRICS), runs_dir=_text, fast=_bool,
+                id_columns=_columns, ignore=_columns, time_column=_optional, test_data=_optional, owner=_text)
+OPTIONAL = dict(id_columns="none", ignore="none", time_column="none", test_data="none", owner="unassigned")  # keys a settings file older than them may omit, with their default
 
 # %% ../nbs/91_config.ipynb #07ee42cf
 import importlib.util
@@ -93,8 +110,9 @@ def read_settings(path: str | Path | None = None, # settings file; None = `find_
     raw = dict(cp[SECTION])
     unknown = sorted(set(raw) - set(SETTINGS))
     if unknown: raise ValueError(f"{p}: unknown settings key(s) {unknown}; allowed keys: {', '.join(SETTINGS)}")
-    missing = sorted(set(SETTINGS) - set(raw))
+    missing = sorted(set(SETTINGS) - set(raw) - set(OPTIONAL))
     if missing: raise ValueError(f"{p}: missing settings key(s) {missing}")
+    raw = {**OPTIONAL, **raw}
     if env:
         for k in SETTINGS:
             v = os.environ.get(f"ML_LIFECYCLE_{k.upper()}")
@@ -107,8 +125,13 @@ class RunParams:
     "The resolved parameters of one run (or one notebook executed on its own)."
     data: str; target: str; task: str; positive_label: str; seed: int
     valid_size: float; test_size: float; metric: str; runs_dir: str; fast: bool
+    id_columns: list = field(default_factory=list)  # identifiers: never model or service inputs
+    ignore: list = field(default_factory=list)  # columns never used as inputs (known leaks, free notes)
+    time_column: str | None = None  # when set: chronological splits, time-ordered CV, date parts as features
+    test_data: str | None = None  # a fixed test file, read only once the final model exists (stage 09)
     run_dir: Path | None = None
     settings_path: Path | None = None
+    owner: str = OPTIONAL["owner"]  # who answers for the models of this kit's runs (the model card names them)
 
     def path(self, name: str) -> Path | None:
         "Path of artefact `name` in the run folder (parent folders created), or None without a run folder."
@@ -119,6 +142,17 @@ class RunParams:
 
     def as_dict(self) -> dict:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+
+# %% ../nbs/91_config.ipynb #f60470f2
+NOTEBOOK_KEYS = ("id_columns", "ignore", "time_column", "test_data", "positive_label")
+
+def _notebook_values(depth: int = 2) -> dict:
+    "NOTEBOOK_KEYS set (not None) in the calling notebook's namespace; {} when the caller is not a notebook's top level."
+    import sys
+    try: g = sys._getframe(depth).f_globals
+    except ValueError: return {}
+    if g.get("__name__") != "__main__" or "get_ipython" not in g: return {}
+    return {k: g[k] for k in NOTEBOOK_KEYS if g.get(k) is not None}
 
 # %% ../nbs/91_config.ipynb #42f99e6d
 def resolve_params(data: str | None = None, # CSV path or built-in dataset name; None = settings `dataset`
@@ -132,7 +166,7 @@ def resolve_params(data: str | None = None, # CSV path or built-in dataset name;
                   ) -> RunParams:
     "Merge explicit parameters over the settings file into a checked `RunParams`."
     s = read_settings(settings)
-    given = dict(dataset=data, target=target, task=task, seed=seed, fast=fast, **overrides)
+    given = dict(dataset=data, target=target, task=task, seed=seed, fast=fast, **{**_notebook_values(), **overrides})
     bad = sorted(set(given) - set(SETTINGS))
     if bad: raise ValueError(f"unknown parameter(s) {bad}; allowed: {', '.join(SETTINGS)}")
     for k, v in given.items():
@@ -189,7 +223,141 @@ def _check_classes(y, target, task, source):
     if task == "regression" and not (pd.api.types.is_numeric_dtype(y) and not pd.api.types.is_bool_dtype(y)):
         raise ValueError(f"target column '{target}' in {source} is not numeric (dtype {y.dtype}); task 'regression' needs numbers")
 
+# %% ../nbs/91_config.ipynb #9c718033
+def _nearby(name, columns):
+    import difflib
+    close = difflib.get_close_matches(str(name), [str(c) for c in columns], n=3)
+    return f"; did you mean {close}?" if close else f"; columns are {[str(c) for c in columns][:20]}"
+
+def as_dates(s, # a column (pandas Series)
+             name: str = "column", # its name, for the message
+            ):
+    "The column as datetimes; ValueError naming it when it holds numbers or values that do not parse as dates."
+    import pandas as pd, warnings
+    if pd.api.types.is_datetime64_any_dtype(s): return s
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        raise ValueError(f"time column '{name}' holds numbers ({s.dtype}), not dates")
+    t = s.astype("string")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = pd.to_datetime(t, errors="coerce", format="mixed")
+    bad = t.notna() & out.isna()
+    if bad.any() or t.notna().sum() == 0:
+        ex = t[bad].iloc[0] if bad.any() else None
+        raise ValueError(f"time column '{name}' does not parse as dates: {int(bad.sum())} of {int(t.notna().sum())} values fail (e.g. {ex!r})")
+    return out
+
+# %% ../nbs/91_config.ipynb #391c7925
+def check_columns(df, # the training table
+                  cfg, # run parameters: target, id_columns, ignore, time_column, positive_label
+                  source: str = "the data", # how to name the table in messages
+                 ):
+    "Check every column option against `df`; raise ValueError with one line naming the option, the column and the problem."
+    import pandas as pd
+    opts = [("--id-columns", c) for c in cfg.id_columns] + [("--ignore", c) for c in cfg.ignore]
+    opts += [("--time-column", cfg.time_column)] if cfg.time_column else []
+    for opt, c in opts:
+        if c not in df.columns: raise ValueError(f"{opt} '{c}': no such column in {source}{_nearby(c, df.columns)}")
+        if c == cfg.target: raise ValueError(f"{opt} '{c}': that is the target column; it cannot also be {opt[2:]}")
+    if cfg.time_column and cfg.time_column in set(cfg.id_columns) | set(cfg.ignore):
+        raise ValueError(f"--time-column '{cfg.time_column}': also given to --id-columns or --ignore; a column has one role")
+    if cfg.time_column: as_dates(df[cfg.time_column], cfg.time_column)
+    pos = str(getattr(cfg, "positive_label", "auto"))
+    if pos != "auto" and cfg.target in df.columns:
+        vals = df[cfg.target].dropna().astype(str).unique()
+        if pos not in vals and not _same_number(pos, vals):
+            raise ValueError(f"--positive-label {pos!r}: not a value of target column '{cfg.target}'; values are {sorted(vals)[:10]}")
+
+def _same_number(pos, vals):
+    try: return float(pos) in {float(v) for v in vals}
+    except ValueError: return False
+
+# %% ../nbs/91_config.ipynb #e5a0aaff
+import re
+_ID_NAME = re.compile(r"(^(id|key|uuid|guid|index|unnamed: 0)$|[_\-\s](id|key|uuid|guid|no|number)$|[a-z](ID|Id|Key)$)")
+
+def looks_like_id(s, # a column
+                  name: str = "", # its name
+                  min_rows: int = 20, # below this, uniqueness alone says little: only an id-like name counts
+                 ) -> bool:
+    "True for a column unique per row, never missing, that looks like an identifier (by its name, or as code-like text)."
+    import pandas as pd
+    n = len(s)
+    if n < 2 or s.isna().any() or s.nunique() != n: return False
+    if pd.api.types.is_float_dtype(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s): return False
+    if _ID_NAME.search(str(name)) or _ID_NAME.search(str(name).lower()): return True
+    if n < min_rows or pd.api.types.is_integer_dtype(s): return False  # a unique number needs an id-like name
+    t = s.astype("string")
+    if t.str.match(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}").mean() > 0.5: return False  # dates, unique per row: a timeline, not an id
+    return float(t.str.contains(r"\s", regex=True).mean()) < 0.01 and int(t.str.len().max()) <= 64
+
+def id_like_columns(df, # a table
+                    exclude=(), # columns never reported (the target, declared roles)
+                   ) -> list:
+    "The columns of `df` that `looks_like_id`."
+    return [c for c in df.columns if c not in set(exclude) and looks_like_id(df[c], c)]
+
+# %% ../nbs/91_config.ipynb #ea4d0662
+def _dates_quietly(s):
+    "Datetimes when most of a text/datetime column parses as dates with date-like separators, else None."
+    import pandas as pd
+    if pd.api.types.is_datetime64_any_dtype(s): return s
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s): return None
+    t = s.dropna().astype("string")
+    if t.empty or t.str.contains(r"\d{1,4}[-/.:]\d{1,2}", regex=True).mean() < 0.95: return None
+    try: return as_dates(t, "")
+    except ValueError: return None
+
+def time_ordered_by(df, # a table
+                    exclude=(), # columns not to consider
+                    min_dates: int = 10, # fewer distinct dates: not a timeline
+                    rows_per_date: int = 10, # a median this many rows per calendar day counts as "many rows per date"
+                   ) -> list:
+    "Date columns by which the rows are sorted, or with many rows per date: a random split would leak the future."
+    import numpy as np
+    out = []
+    for c in df.columns:
+        if c in set(exclude): continue
+        d = _dates_quietly(df[c])
+        if d is None: continue
+        d = d.dropna()
+        if d.nunique() < min_dates: continue
+        v = d.to_numpy().astype("datetime64[ns]").astype("int64")
+        step = np.diff(v)
+        ordered = max((step >= 0).mean(), (step <= 0).mean()) >= 0.99
+        many = d.dt.normalize().value_counts().median() >= rows_per_date
+        if ordered or many: out.append(c)
+    return out
+
+def time_order_warning(col: str) -> str:
+    "The one-line warning for rows time-ordered by `col`."
+    return f"rows look time-ordered by `{col}`: a random split leaks the future; pass --time-column {col} to split by time"
+
+# %% ../nbs/91_config.ipynb #45a23ff4
+def check_test_table(train, # the training table (the data file)
+                     test, # the test table (the --test-data file)
+                     target: str, # the target column
+                     task: str, # binary, multiclass or regression
+                     source: str = "the test file", # how to name the test table in messages
+                    ):
+    "Check that `test` has the training columns and usable labels; raise ValueError with one line naming the column."
+    missing = [c for c in train.columns if c not in test.columns]
+    if missing: raise ValueError(f"{source}: column '{missing[0]}' of the training file is missing" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    extra = [c for c in test.columns if c not in train.columns]
+    if extra: raise ValueError(f"{source}: column '{extra[0]}' is not in the training file" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""))
+    y = test[target]
+    if y.isna().any(): raise ValueError(f"{source}: target column '{target}' is empty in {int(y.isna().sum())} row(s); test metrics need every label")
+    if task in ("binary", "multiclass"):
+        seen = set(train[target].dropna().astype(str))
+        unseen = sorted(set(y.astype(str)) - seen)
+        if unseen: raise ValueError(f"{source}: target column '{target}' has class(es) {unseen[:5]} not seen in the training file")
+
 # %% ../nbs/91_config.ipynb #e277fedf
+def _ini_value(v):
+    if isinstance(v, bool): return str(v).lower()
+    if isinstance(v, (list, tuple)): return ", ".join(map(str, v)) or "none"
+    return "none" if v is None else str(v)
+
 def write_settings(params: RunParams | dict, # resolved parameters (or a dict of settings keys)
                    path: str | Path, # where to write; an existing file is never overwritten
                   ) -> Path:
@@ -199,6 +367,6 @@ def write_settings(params: RunParams | dict, # resolved parameters (or a dict of
     p = Path(path)
     if p.exists(): raise FileExistsError(f"{p} exists; refusing to overwrite it")
     cp = configparser.ConfigParser()
-    cp[SECTION] = {k: str(d[k]).lower() if isinstance(d[k], bool) else str(d[k]) for k in SETTINGS}
+    cp[SECTION] = {k: _ini_value(d.get(k, OPTIONAL.get(k))) for k in SETTINGS}
     with open(p, "w", encoding="utf-8") as f: cp.write(f)
     return p

@@ -7,12 +7,16 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/evaluation.html.md"""
 # %% ../nbs/09_evaluation.ipynb #f92bd617
 from __future__ import annotations
 import json, math, warnings
-from .evaluation_internals import (as_binary, predict_scores, check_predictions, binary_metrics, regression_metrics,
+from ml_lifecycle.evaluation_internals import (as_binary, predict_scores, check_predictions, binary_metrics, regression_metrics,
     multiclass_metrics, bootstrap_table, save_figure, plot_roc_pr, plot_confusion, plot_residuals, segment_columns, segment_of,
-    rule_scores, shap_explanation, bayes_reference, save_evaluation, load_decision, _positive_index, _decision_path)
+    rule_scores, shap_explanation, bayes_reference, save_evaluation, load_decision, capacity_threshold, ceil_dp,
+    fit_single_feature_rule, single_feature_scores, paired_difference, decision_record, attach_decision, save_test_labels,
+    _positive_index, _decision_path)
 _all_ = ["as_binary", "predict_scores", "check_predictions", "binary_metrics", "regression_metrics", "multiclass_metrics",
          "bootstrap_table", "save_figure", "plot_roc_pr", "plot_confusion", "plot_residuals", "segment_columns", "segment_of",
-         "rule_scores", "shap_explanation", "bayes_reference", "save_evaluation", "load_decision"]
+         "rule_scores", "shap_explanation", "bayes_reference", "save_evaluation", "load_decision", "capacity_threshold",
+         "ceil_dp", "fit_single_feature_rule", "single_feature_scores", "paired_difference", "decision_record", "attach_decision",
+         "save_test_labels"]
 
 # %% auto #0
 __all__ = ['LOWER_BETTER', 'split_xy', 'load_inputs', 'compute_metrics', 'bootstrap_ci', 'gains_table', 'precision_at_k',
@@ -22,7 +26,9 @@ __all__ = ['LOWER_BETTER', 'split_xy', 'load_inputs', 'compute_metrics', 'bootst
            'decide', 'NoGoError', 'require_go', 'ab_sample_size', 'online_test_plan', 'as_binary', 'predict_scores',
            'check_predictions', 'binary_metrics', 'regression_metrics', 'multiclass_metrics', 'bootstrap_table',
            'save_figure', 'plot_roc_pr', 'plot_confusion', 'plot_residuals', 'segment_columns', 'segment_of',
-           'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision']
+           'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision',
+           'capacity_threshold', 'ceil_dp', 'fit_single_feature_rule', 'single_feature_scores', 'paired_difference',
+           'decision_record', 'attach_decision', 'save_test_labels']
 
 # %% ../nbs/09_evaluation.ipynb #8a9981be
 def split_xy(df, # one split (train, valid or test) with the target column
@@ -41,8 +47,8 @@ def load_inputs(cfg, # resolved run parameters
     from ml_lifecycle.clean import load_splits
     from ml_lifecycle.train import load_trained
     spec = load_spec(cfg)
-    splits = load_splits(cfg, spec)
     model, meta = load_trained(cfg)
+    splits = load_splits(cfg, spec)  # after the final model: a --test-data file is read only now
     return spec, splits, model, meta
 
 # %% ../nbs/09_evaluation.ipynb #25b2b92b
@@ -113,18 +119,24 @@ def choose_threshold(y, # 0/1 labels of the VALIDATION split
                      p, # P(positive) on the validation split
                      spec, # ProblemSpec: costs and capacity
                     ) -> dict:
-    "Threshold with the best expected profit within the capacity; without costs, the best F1 (reason recorded)."
+    "The decision threshold: the most profitable on validation (best F1 without costs), raised to the capacity threshold if it contacts more; rounded up to 4 dp."
     import numpy as np
+    y, p = np.asarray(y, dtype=int), np.asarray(p, dtype=float)
     if spec.costs is not None:
         sw = threshold_sweep(y, p, spec)
-        ok = sw[sw.contacted_share <= spec.capacity + 1e-9]
-        best = (ok if len(ok) else sw).sort_values(["profit", "threshold"], ascending=[False, False]).iloc[0]
-        return dict(threshold=float(best.threshold), rule="max expected profit within capacity",
-                    valid_profit_per_customer=float(best.profit_per_customer), valid_contacted_share=float(best.contacted_share))
-    from sklearn.metrics import f1_score
-    th = np.linspace(0.05, 0.95, 91)
-    f1 = [f1_score(y, np.asarray(p) >= t, zero_division=0) for t in th]
-    return dict(threshold=float(th[int(np.argmax(f1))]), rule="max F1 on validation (the spec has no costs)")
+        t0 = float(sw.sort_values(["profit", "threshold"], ascending=[False, False]).threshold.iloc[0])
+        rule, aim = "max expected profit within capacity", "The most profitable threshold on the validation customers"
+    else:
+        from sklearn.metrics import f1_score
+        th = np.linspace(0.05, 0.95, 91); t0 = float(th[int(np.argmax([f1_score(y, p >= t, zero_division=0) for t in th]))])
+        rule, aim = "max F1 on validation (the spec has no costs)", "The threshold with the best F1 on the validation rows (the problem states no costs)"
+    t_cap = capacity_threshold(p, spec.capacity); binds = t_cap > t0
+    thr = ceil_dp(max(t0, t_cap)); f = p >= thr
+    out = dict(threshold=thr, rule=rule, unconstrained=t0, capacity_threshold=t_cap, capacity_binds=bool(binds), valid_contacted_share=float(f.mean()),
+               chosen_by=aim + (f", raised so that no more than the capacity ({spec.capacity:.0%}) is contacted." if binds else "."))
+    if spec.costs is not None:
+        out["valid_profit_per_customer"] = float(((f & (y == 1)).sum() * spec.costs.tp_value + (f & (y == 0)).sum() * spec.costs.fp_value) / len(y))
+    return out
 
 # %% ../nbs/09_evaluation.ipynb #7da2644c
 def campaign_profit(y, # 0/1 labels
@@ -384,28 +396,47 @@ def naive_scores(spec, # ProblemSpec
 
 LOWER_BETTER = ("log_loss", "rmse", "mae", "brier")
 
+# %% ../nbs/09_evaluation.ipynb #6f1d052a
+def _pass(sentence, ok): return f"{sentence} — {'passed' if ok else 'FAILED'}."
+
+def _baseline_check(m, v, lower, baseline_value, difference):
+    "The 'must beat the baseline' check: by the paired interval when `difference` is given, else by the point values."
+    if difference is not None:
+        d, dm = difference, difference.get("metric", m); ok = d["low"] > 0
+        return dict(check=f"{dm} beats the baseline clearly", value=d["value"], low=d["low"], high=d["high"], passed=ok,
+                    say=(f"The model's {dm} is {'better' if d['value'] >= 0 else 'worse'} than the baseline's by {abs(d['value']):.3f} "
+                         f"(paired 95 % interval of the gain {d['low']:.3f} to {d['high']:.3f})"
+                         + (": clearly better" if ok else ": the interval reaches zero, so not clearly better")))
+    if baseline_value is None: return dict(check=f"{m} beats the baseline", value=v, passed=False, note="baseline not available", say="No baseline was available to beat")
+    ok = v < baseline_value if lower else v > baseline_value
+    return dict(check=f"{m} beats the baseline ({baseline_value:.4f})", value=v, baseline=baseline_value, passed=ok,
+                say=f"The test {m} is {v:.3f} against the baseline's {baseline_value:.3f}")
+
 # %% ../nbs/09_evaluation.ipynb #53c83ebd
 def decide(spec, # ProblemSpec (acceptance_bar, metric)
            ci, # test metrics table (`bootstrap_ci`)
            baseline_value: float | None, # the baseline's value of the primary metric on the test split
-           business: dict | None = None, # {'model': profit, 'baseline': profit} on the test split, when costs exist
+           business: dict | None = None, # {'model': profit, 'baseline': profit} on the test split (same number of calls), when costs exist
+           difference: dict | None = None, # {'metric', 'value', 'low', 'high'}: model − baseline, paired (`paired_difference`)
+           contact: dict | None = None, # {'rate', 'capacity', 'tolerance'}: the test share contacted at the threshold
           ) -> dict:
-    "Check the acceptance bar; returns {'decision': 'go'|'no-go', 'checks': [...], 'reasons': [...]}."
+    "Check the acceptance bar; returns {'decision': 'go'|'no-go', 'metric', 'checks': [...], 'reasons': [one sentence each]}."
     bar, m = dict(spec.acceptance_bar or {}), spec.acceptance_bar.get("metric", spec.metric) if spec.acceptance_bar else spec.metric
     if m not in ci.index: raise ValueError(f"acceptance_bar metric {m!r} is not among the test metrics {list(ci.index)}")
     v, lower = float(ci.loc[m, "value"]), m in LOWER_BETTER
     checks = []
-    if "min" in bar: checks.append(dict(check=f"{m} >= {bar['min']}", value=v, passed=v >= float(bar["min"])))
-    if "max" in bar: checks.append(dict(check=f"{m} <= {bar['max']}", value=v, passed=v <= float(bar["max"])))
-    if bar.get("must_beat_baseline", False):
-        if baseline_value is None: checks.append(dict(check=f"{m} beats the baseline", value=v, passed=False, note="baseline not available"))
-        else: checks.append(dict(check=f"{m} beats the baseline ({baseline_value:.4f})", value=v, baseline=baseline_value,
-                                 passed=v < baseline_value if lower else v > baseline_value))
+    if "min" in bar: checks.append(dict(check=f"{m} >= {bar['min']}", value=v, passed=v >= float(bar["min"]), say=f"The test {m} is {v:.3f} against a minimum of {bar['min']}"))
+    if "max" in bar: checks.append(dict(check=f"{m} <= {bar['max']}", value=v, passed=v <= float(bar["max"]), say=f"The test {m} is {v:.3f} against a maximum of {bar['max']}"))
+    if bar.get("must_beat_baseline", False): checks.append(_baseline_check(m, v, lower, baseline_value, difference))
     if business is not None and spec.costs is not None:
-        checks.append(dict(check="expected profit above the baseline's", value=business["model"], baseline=business["baseline"],
-                           passed=business["model"] > business["baseline"]))
-    if not checks: checks.append(dict(check="acceptance bar is empty: nothing to check", value=v, passed=True))
-    reasons = [c["check"] + (" passed" if c["passed"] else " FAILED") for c in checks]
+        checks.append(dict(check="expected profit above the baseline's", value=business["model"], baseline=business["baseline"], passed=business["model"] > business["baseline"],
+                           say=f"Expected profit on the test customers is {business['model']:,.0f} against the baseline's {business['baseline']:,.0f} with the same number of calls"))
+    if contact is not None:
+        ok = contact["rate"] <= contact["capacity"] + contact.get("tolerance", 0.0)
+        checks.append(dict(check="contacts within the capacity", value=contact["rate"], passed=ok,
+                           say=f"The threshold contacts {contact['rate']:.1%} of the test customers; the capacity is {contact['capacity']:.0%} (sampling tolerance {contact.get('tolerance', 0.0):.1%})"))
+    if not checks: checks.append(dict(check="acceptance bar is empty: nothing to check", value=v, passed=True, say="The acceptance bar is empty: nothing to check"))
+    reasons = [_pass(c.pop("say"), c["passed"]) for c in checks]
     return dict(decision="go" if all(c["passed"] for c in checks) else "no-go", metric=m, checks=checks, reasons=reasons)
 
 # %% ../nbs/09_evaluation.ipynb #dbc0455e

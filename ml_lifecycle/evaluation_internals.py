@@ -13,7 +13,9 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['as_binary', 'predict_scores', 'check_predictions', 'binary_metrics', 'regression_metrics', 'multiclass_metrics',
            'bootstrap_table', 'save_figure', 'plot_roc_pr', 'plot_confusion', 'plot_residuals', 'segment_columns',
-           'segment_of', 'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision']
+           'segment_of', 'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision',
+           'capacity_threshold', 'ceil_dp', 'fit_single_feature_rule', 'single_feature_scores', 'paired_difference',
+           'decision_record', 'attach_decision', 'save_test_labels']
 
 # %% ../nbs/85_evaluation_internals.ipynb #3f20ed0d
 def _positive_index(classes, positive_label):
@@ -298,9 +300,180 @@ def _decision_path(where):
     rd = getattr(where, "run_dir", where)
     return None if rd is None else Path(rd) / "decision.json"
 
-def load_decision(cfg, # resolved run parameters, or a run folder path
+def load_decision(where, # a run folder (path), the run parameters (cfg), a model file (.skops) or a model's metadata dict
                  ) -> dict | None:
-    "The decision.json of the run (None in lesson mode or when stage 09 has not written it)."
-    p = _decision_path(cfg)
+    "The decision of stage 09: run_dir/decision.json, or `meta['decision']` of a model; None when there is none (lesson mode, not evaluated)."
+    if isinstance(where, dict): return where.get("decision") if isinstance(where.get("decision"), dict) else None
+    if where is not None and str(where).endswith(".skops"):
+        mp = Path(str(where)[:-len(".skops")] + "_meta.json")
+        return load_decision(json.loads(mp.read_text(encoding="utf-8"))) if mp.exists() else None
+    p = _decision_path(where)
     if p is None or not p.exists(): return None
     return json.loads(p.read_text(encoding="utf-8"))
+
+# %% ../nbs/85_evaluation_internals.ipynb #29f9a073
+def capacity_threshold(p, # scores of the split that sets the threshold (validation)
+                       capacity: float, # largest share of rows that may be flagged, in (0, 1]
+                      ) -> float:
+    "The lowest threshold t with mean(p >= t) <= capacity (0.0 when the capacity is 1: no limit)."
+    import numpy as np
+    p = np.asarray(p, dtype=float)
+    if capacity >= 1: return 0.0
+    vals, cnt = np.unique(p, return_counts=True)            # ascending distinct scores
+    n_ge = cnt[::-1].cumsum()[::-1]                           # rows with p >= each value
+    ok = np.flatnonzero(n_ge <= capacity * len(p) + 1e-9)
+    return float(vals[ok[0]]) if len(ok) else float(np.nextafter(vals[-1], np.inf))
+
+def ceil_dp(x: float, dp: int = 4) -> float:
+    "`x` rounded up to `dp` decimals (a threshold rounded this way never flags more rows)."
+    import math
+    f = 10 ** dp
+    return math.ceil(round(x * f, 6)) / f
+
+# %% ../nbs/85_evaluation_internals.ipynb #92acd2a8
+def _encode_column(x, y, kind: str, task: str):
+    "One column as numbers fitted on training rows: (encoded values, parameters to re-apply)."
+    import numpy as np, pandas as pd
+    if kind == "numeric":
+        v = pd.to_numeric(x, errors="coerce").astype(float); fill = float(v.median()) if v.notna().any() else 0.0
+        return v.fillna(fill).to_numpy(), dict(fill=fill)
+    key = x.astype("string").fillna("(missing)"); means = pd.Series(y, index=x.index).groupby(key.to_numpy()).mean()
+    default = float(np.mean(y))
+    return key.map(means.to_dict()).astype(float).fillna(default).to_numpy(), dict(levels={str(k): float(v) for k, v in means.items()}, default=default)
+
+def _apply_column(rule, X):
+    import numpy as np, pandas as pd
+    x = X[rule["column"]]
+    if rule["kind"] == "numeric": v = pd.to_numeric(x, errors="coerce").astype(float).fillna(rule["fill"]).to_numpy()
+    else: v = x.astype("string").fillna("(missing)").map(rule["levels"]).astype(float).fillna(rule["default"]).to_numpy()
+    return v
+
+# %% ../nbs/85_evaluation_internals.ipynb #641bdcc8
+def fit_single_feature_rule(X, # training features (raw columns)
+                            y, # training target: 0/1 for binary, values for regression
+                            spec, # ProblemSpec: task, id and drop columns
+                            max_levels: int = 20, # categorical columns with more levels are skipped
+                           ) -> dict | None:
+    "The best one-column rule on the training rows (binary: by ROC-AUC; regression: by RMSE); None when no column is usable."
+    import numpy as np, pandas as pd
+    y = np.asarray(y, dtype=float); skip = set(spec.id_columns) | set(spec.drop_columns) | {spec.target}
+    best = None
+    for c in [c for c in X.columns if c not in skip]:
+        s = X[c]
+        if pd.api.types.is_datetime64_any_dtype(s) or s.notna().sum() == 0: continue
+        kind = "numeric" if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) else "categorical"
+        if kind == "categorical" and not 1 < s.nunique() <= max_levels: continue
+        v, params = _encode_column(s.astype(float) if pd.api.types.is_bool_dtype(s) else s, y, kind, spec.task)
+        if spec.task == "binary":
+            if len(np.unique(y)) < 2: return None
+            auc = _auc_ap(y.astype(int), v)[0]; sign = 1.0 if auc >= 0.5 or kind == "categorical" else -1.0
+            r = dict(column=c, kind=kind, sign=sign, score=max(auc, 1 - auc) if kind == "numeric" else auc, metric="roc_auc", **params)
+            better = best is None or r["score"] > best["score"]
+        else:
+            a, b = (np.polyfit(v, y, 1) if np.ptp(v) > 0 else (0.0, float(y.mean())))
+            r = dict(column=c, kind=kind, slope=float(a), intercept=float(b), metric="rmse",
+                     score=float(np.sqrt(np.mean((a * v + b - y) ** 2))), **params)
+            better = best is None or r["score"] < best["score"]
+        if better: best = r
+    if best is None: return None
+    c, k = best["column"], best["kind"]
+    if spec.task == "binary":
+        how = (f"contact the customers with the {'highest' if best['sign'] > 0 else 'lowest'} {c} first" if k == "numeric"
+               else f"contact the {c} groups with the highest training rate first")
+    else: how = f"predict {spec.target} from {c} alone ({'a straight line' if k == 'numeric' else 'the mean of each group'})"
+    best.update(name=f"single-feature rule: {c}", description=f"{how}; the best one-column rule on the training data ({best['metric']} {best['score']:.3f} there)")
+    return best
+
+def single_feature_scores(rule: dict, # from `fit_single_feature_rule`
+                          X, # rows to score (raw columns)
+                         ):
+    "Scores of the single-feature rule on `X`: a ranking score (binary) or predictions (regression)."
+    v = _apply_column(rule, X)
+    return rule["sign"] * v if "sign" in rule else rule["slope"] * v + rule["intercept"]
+
+# %% ../nbs/85_evaluation_internals.ipynb #4627d06c
+def paired_difference(metric_fn, # function(y, s) -> float, the metric
+                      y, # labels or values
+                      s_model, s_base, # scores of the model and of the baseline (arrays or DataFrames), same rows
+                      lower_better: bool = False, # a loss (RMSE, log loss): smaller is better
+                      n_boot: int = 500, seed: int = 42, alpha: float = 0.05,
+                      two_classes: bool = True, # skip resamples with one class (classification)
+                     ) -> dict:
+    "{'model', 'baseline', 'difference'}: each {'value', 'low', 'high'} from the same bootstrap resamples; difference > 0 = model better."
+    import numpy as np
+    A = s_model.reset_index(drop=True) if hasattr(s_model, "iloc") else np.asarray(s_model)
+    B = s_base.reset_index(drop=True) if hasattr(s_base, "iloc") else np.asarray(s_base)
+    take = lambda S, i: S.iloc[i] if hasattr(S, "iloc") else S[i]
+    def both(yy, ii):
+        a, b = float(metric_fn(yy, take(A, ii))), float(metric_fn(yy, take(B, ii)))
+        return dict(model=a, baseline=b, difference=b - a if lower_better else a - b)
+    t = bootstrap_table(both, y, np.arange(len(y)), n_boot=n_boot, seed=seed, alpha=alpha, two_classes=two_classes)
+    return {k: {c: float(t.loc[k, c]) for c in ("value", "low", "high")} for k in ("model", "baseline", "difference")}
+
+# %% ../nbs/85_evaluation_internals.ipynb #87749347
+def _r(x, dp=4):
+    return None if x is None else round(float(x), dp)
+
+def decision_record(spec, # ProblemSpec: task, positive label, capacity, costs
+                    verdict: dict, # from the lesson's `decide`: decision, checks, reasons, metric
+                    comparison: dict, # from `paired_difference`: model, baseline, difference
+                    metric: str, # the metric of the comparison
+                    baseline: dict, # {'name', 'description'} of the baseline
+                    choice: dict | None = None, # binary: from the lesson's `choose_threshold`
+                    test_contact_rate: float | None = None, # binary: share of test rows flagged at the threshold
+                    tolerance: float | None = None, # allowed sampling excess of the test contact rate over the capacity
+                    profit: dict | None = None, # from `profit_ci` (per customer, test split), when the spec has costs
+                    customers_per_month: int | None = None, # customers scored each month (money per month)
+                    fast: bool = False, # the run used small budgets
+                   ) -> dict:
+    "The decision object of stage 09 (JSON-able; keys documented in lesson 09)."
+    binary = spec.task == "binary"; thr = choice["threshold"] if binary and choice else None
+    cap = spec.capacity if binary and spec.capacity < 1 else None
+    c = spec.costs if binary else None
+    out = dict(task=spec.task, positive_label=spec.positive_label if binary else None,
+               rule="threshold" if binary else ("argmax" if spec.task == "multiclass" else "value"),
+               threshold=thr, chosen_by=(choice or {}).get("chosen_by") if binary else
+                   ("The class with the highest probability is predicted; there is no threshold." if spec.task == "multiclass"
+                    else "The predicted value is used as it is; there is no threshold."),
+               capacity=cap,
+               contact_rate=dict(validation=_r(choice["valid_contacted_share"]), test=_r(test_contact_rate), tolerance=_r(tolerance)) if thr is not None else None,
+               capacity_respected=(None if thr is None or cap is None or test_contact_rate is None
+                                   else bool(test_contact_rate <= cap + (tolerance or 0.0))),
+               expected_profit=None, assumptions=None,
+               baseline=dict(name=baseline["name"], description=baseline.get("description", ""), metric=metric,
+                             **{k: _r(v) for k, v in comparison["baseline"].items()}),
+               model=dict(metric=metric, **{k: _r(v) for k, v in comparison["model"].items()}),
+               difference=dict(metric=metric, **{k: _r(v) for k, v in comparison["difference"].items()}),
+               go=verdict["decision"] == "go", decision=verdict["decision"], reasons=list(verdict["reasons"]),
+               checks=verdict.get("checks", []), metric=verdict.get("metric", metric), fast=bool(fast))
+    if c is not None:
+        out["assumptions"] = dict(offer_cost=c.offer_cost, acceptance_rate=c.acceptance_rate, customer_value=c.customer_value,
+                                  capacity=spec.capacity, currency=c.currency)
+        if profit is not None and customers_per_month:
+            n = int(customers_per_month); lo, hi = profit["ci"]
+            out["expected_profit"] = dict(per_month=round(profit["value"] * n, 0), low=round(lo * n, 0), high=round(hi * n, 0),
+                                          currency=c.currency, customers_per_month=n, per_customer=_r(profit["value"]),
+                                          per_customer_low=_r(lo), per_customer_high=_r(hi))
+    return out
+
+# %% ../nbs/85_evaluation_internals.ipynb #4686dae7
+def attach_decision(cfg, # resolved run parameters (nothing happens in lesson mode or without run_dir/model.skops)
+                    decision: dict, # from `decision_record`
+                   ) -> dict | None:
+    "Write the decision (and its threshold) into the metadata sidecar of run_dir/model.skops; returns the new metadata or None."
+    p = cfg.path("model.skops")
+    if p is None or not p.exists(): return None
+    from ml_lifecycle.model_io import update_meta
+    return update_meta(p, decision=json.loads(json.dumps(decision, default=_jsonable)), threshold=decision.get("threshold"))
+
+def save_test_labels(cfg, # resolved run parameters (nothing is written in lesson mode)
+                     index, # the test split's row index
+                     scores, # the model's scores on the test rows (binary: P(positive); regression: values)
+                     labels, # the decision on each row (binary: the label at the threshold; multiclass: the arg-max class)
+                    ) -> Path | None:
+    "Write run_dir/test_labels.csv (row, score, label): what the evaluation decided for each test row."
+    import pandas as pd
+    p = cfg.path("test_labels.csv")
+    if p is None: return None
+    pd.DataFrame({"row": list(index), "score": list(scores), "label": list(labels)}).to_csv(p, index=False)
+    return p

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['SCORERS', 'require_columns', 'target_vector', 'sample_rows', 'check_cv_inputs', 'fast_model', 'cv_score', 'save_fig']
+__all__ = ['SCORERS', 'require_columns', 'target_vector', 'sample_rows', 'check_cv_inputs', 'cv_folds', 'time_ordered',
+           'fast_model', 'cv_score', 'save_fig']
 
 # %% ../nbs/88_experiments.ipynb #aa849039
 def _frame(X, who: str):
@@ -71,6 +72,27 @@ def check_cv_inputs(X, # features
         if len(vc) < 2: raise ValueError(f"target {getattr(y, 'name', 'y')!r} has a single class ({vc.index[0]!r}): nothing to learn or score")
         if vc.min() < n_splits: raise ValueError(f"target {getattr(y, 'name', 'y')!r}: class {vc.idxmin()!r} has {vc.min()} rows, fewer than the {n_splits} folds")
 
+# %% ../nbs/88_experiments.ipynb #84ff8695
+def cv_folds(spec, # the ProblemSpec: task and time_column
+             n_splits: int = 5, # folds
+             seed: int = 0, # shuffling seed (not used for time-ordered folds)
+             X=None, # the rows in time order: when several share a time, the gap keeps each time on one side of a fold
+            ):
+    "TimeSeriesSplit (with a gap when rows share a time) when spec.time_column is set, else StratifiedKFold (classification) or KFold (regression), shuffled."
+    from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit
+    t = getattr(spec, "time_column", None)
+    if t: return TimeSeriesSplit(n_splits, gap=int(X[t].value_counts().max()) - 1 if X is not None and t in X else 0)
+    return (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
+
+def time_ordered(X, y, # features and target (y aligned with X by position)
+                 spec, # the ProblemSpec: time_column
+                ):
+    "X and y sorted by spec.time_column (stable), when it is set and in X; unchanged otherwise."
+    t = getattr(spec, "time_column", None)
+    if not t or t not in X: return X, y
+    order = np.argsort(pd.to_datetime(X[t], errors="coerce", format="mixed").to_numpy(), kind="stable")
+    return X.iloc[order], (y.iloc[order] if hasattr(y, "iloc") else np.asarray(y)[order])
+
 # %% ../nbs/88_experiments.ipynb #305795b9
 def fast_model(task: str, # binary, multiclass or regression
                seed: int = 0, # random seed
@@ -87,9 +109,9 @@ def cv_score(pipe, # a full pipeline (features + model)
              return_estimator: bool = False, # also return the pipeline fitted on the first fold
             ) -> tuple:
     "Mean and standard deviation over folds of spec.metric (errors reported as positive numbers)."
-    from sklearn.model_selection import StratifiedKFold, KFold, cross_validate
+    from sklearn.model_selection import cross_validate
     check_cv_inputs(X, y, spec.task, n_splits)
-    cv = (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
+    X, y = time_ordered(X, y, spec); cv = cv_folds(spec, n_splits, seed, X)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):  # one BLAS thread: on a shared 2-core machine small fits run 2x faster, not slower
         r = cross_validate(pipe, X, y, scoring=SCORERS[spec.metric], cv=cv, error_score="raise", return_estimator=return_estimator)

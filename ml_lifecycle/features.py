@@ -6,63 +6,27 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/feature_engineering.html.md"""
 
 # %% ../nbs/05_feature_engineering.ipynb #859d03a2
 from __future__ import annotations
-import json, warnings
-from pathlib import Path
+import warnings
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
-from .fastpaths import fast_new, fast_preprocess, abs_spearman
 
 # %% auto #0
-__all__ = ['CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'FEATURE_FAMILIES', 'DEFAULT_FAMILIES', 'AddFeatures', 'RatioFeatures',
-           'TrendFeatures', 'RFMFeatures', 'TenureFeatures', 'DatePartFeatures', 'LogFeatures', 'age_groups',
-           'BinFeatures', 'InteractionFeatures', 'TargetEncodingFeatures', 'free_text_columns', 'TextFeatures',
-           'family_transformer', 'Preprocessor', 'make_feature_pipeline', 'ablation', 'family_overview',
-           'window_aggregates', 'add_window_features', 'save_features', 'load_feature_families', 'require_columns',
-           'SCORERS', 'target_vector', 'sample_rows', 'check_cv_inputs', 'fast_model', 'cv_score', 'save_fig']
+__all__ = ['CHURN_RATIOS', 'CHURN_TRENDS', 'AGE_EDGES', 'RatioFeatures', 'TrendFeatures', 'RFMFeatures', 'TenureFeatures',
+           'DatePartFeatures', 'LogFeatures', 'age_groups', 'BinFeatures', 'InteractionFeatures',
+           'TargetEncodingFeatures', 'TextFeatures', 'make_feature_pipeline', 'ablation', 'window_aggregates',
+           'add_window_features', 'require_columns', 'SCORERS', 'target_vector', 'sample_rows', 'check_cv_inputs',
+           'fast_model', 'cv_score', 'save_fig', 'free_text_columns', 'AddFeatures', 'Preprocessor', 'FEATURE_FAMILIES',
+           'DEFAULT_FAMILIES', 'family_transformer', 'family_overview', 'save_features', 'load_feature_families']
 
 # %% ../nbs/05_feature_engineering.ipynb #ae69acbd
 from .experiments import (_frame, require_columns, SCORERS, target_vector, sample_rows, check_cv_inputs,
                                       fast_model, cv_score, save_fig)
-_all_ = ["require_columns", "SCORERS", "target_vector", "sample_rows", "check_cv_inputs", "fast_model", "cv_score", "save_fig"]
-
-# %% ../nbs/05_feature_engineering.ipynb #c6e794ff
-class AddFeatures(TransformerMixin, BaseEstimator):
-    "Base class: `transform` returns X with the columns of `_new(X)` appended. Subclasses learn in `_fit`."
-    def _fit(self, X, y): pass
-    def _new(self, X): raise NotImplementedError
-    def applies(self, X) -> tuple:
-        "(True, '') when this family has something to compute on X, else (False, reason)."
-        return True, ""
-
-    def fit(self, X, y=None):
-        X = _frame(X, type(self).__name__)
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object); self.n_features_in_ = X.shape[1]
-        self._fit(X, y)
-        self.new_features_ = list(self._new(X.head(3)).columns)
-        return self
-
-    def transform(self, X):
-        check_is_fitted(self, "new_features_")
-        X = _frame(X, type(self).__name__)
-        if not set(self.feature_names_in_).issubset(X.columns): require_columns(X, list(self.feature_names_in_), type(self).__name__)
-        new = fast_new(self, X)  # the same columns computed in numpy (ml_lifecycle.fastpaths), or None
-        if new is None: new = self._new(X)
-        return pd.concat([X, new.set_axis(X.index)], axis=1) if len(new.columns) else X
-
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self, "new_features_")
-        return np.asarray([*self.feature_names_in_, *self.new_features_], dtype=object)
-
-# %% ../nbs/05_feature_engineering.ipynb #d08ab84b
-def _num(X, c):
-    "Column `c` as float (nullable ints and booleans included, text parsed, unparseable -> NaN)."
-    return pd.to_numeric(X[c], errors="coerce").astype("float64")
-
-def _present(specs, X, cols_of):
-    "The specs whose columns are all in X."
-    return [s for s in specs if all(c in X.columns for c in cols_of(s))]
+from .feature_internals import (_num, _present, _dates, _text, _numeric_columns, _categorical_columns, free_text_columns,
+    _most_related, AddFeatures,
+    Preprocessor, FEATURE_FAMILIES, DEFAULT_FAMILIES, _ignored, family_transformer, family_overview, save_features, load_feature_families)
+_all_ = ["require_columns", "SCORERS", "target_vector", "sample_rows", "check_cv_inputs", "fast_model", "cv_score", "save_fig",
+         "free_text_columns", "AddFeatures", "Preprocessor", "FEATURE_FAMILIES", "DEFAULT_FAMILIES", "family_transformer", "family_overview",
+         "save_features", "load_feature_families"]
 
 # %% ../nbs/05_feature_engineering.ipynb #59179455
 CHURN_RATIOS = (("spend_per_session", "avg_invoice_3m", "sessions_30d"),
@@ -161,11 +125,6 @@ class TenureFeatures(AddFeatures):
         return pd.DataFrame({f"days_since_{c.removesuffix('_date')}": (ref - _dates(X[c])).dt.days.astype("float64")
                              for c in self.dates_}, index=X.index)
 
-def _dates(s):
-    "A column as datetimes (text parsed, unparseable -> NaT)."
-    if pd.api.types.is_datetime64_any_dtype(s): return s.astype("datetime64[ns]")
-    return pd.to_datetime(s, errors="coerce", format="mixed").astype("datetime64[ns]")
-
 # %% ../nbs/05_feature_engineering.ipynb #0fd7f786
 class DatePartFeatures(AddFeatures):
     "Day of week, month, quarter and year of each datetime column (other than the reference/ignored ones)."
@@ -187,9 +146,6 @@ class DatePartFeatures(AddFeatures):
                             index=X.index)
 
 # %% ../nbs/05_feature_engineering.ipynb #1acb7524
-def _numeric_columns(X, ignore=()):
-    return [c for c in X.columns if c not in ignore and pd.api.types.is_numeric_dtype(X[c]) and not pd.api.types.is_bool_dtype(X[c])]
-
 class LogFeatures(AddFeatures):
     "log1p of skewed non-negative numeric columns (chosen at fit: skewness above `min_skew`)."
     def __init__(self, columns=None, # columns to log; None = chosen at fit
@@ -249,14 +205,6 @@ class BinFeatures(AddFeatures):
             v = _num(X, c); out[f"{c}_bin"] = pd.Series([f"q{int(i)}" for i in kb.transform(v.fillna(0).to_frame())[:, 0]], index=X.index, dtype="string").where(v.notna())
         return pd.DataFrame(out, index=X.index)
 
-# %% ../nbs/05_feature_engineering.ipynb #e7a7948c
-def _most_related(X, y, cand, k):
-    "The k candidate columns with the largest |Spearman r| with y (the first k when y is None)."
-    if y is None or not cand: return cand[:k]
-    yv = np.asarray(y); yv = pd.factorize(yv)[0] if not pd.api.types.is_numeric_dtype(yv) else yv
-    r = abs_spearman(np.column_stack([_num(X, c).to_numpy() for c in cand]), np.asarray(yv, dtype=float)).round(12)
-    return [cand[i] for i in np.argsort(-np.nan_to_num(r, nan=0.0), kind="stable")[:k]]
-
 # %% ../nbs/05_feature_engineering.ipynb #0153a5f3
 class InteractionFeatures(AddFeatures):
     "Pairwise products and squares (sklearn PolynomialFeatures, degree 2) of the `k` numeric columns most related to y."
@@ -281,14 +229,6 @@ class InteractionFeatures(AddFeatures):
         pairs = [np.repeat(np.arange(len(p)), p) for p in self.poly_.powers_]  # (i,) for a column, (i, j) for a term
         names = {n: f"{self.columns_[p[0]]}^2" if p[0] == p[-1] else f"{self.columns_[p[0]]}*{self.columns_[p[1]]}" for n, p in enumerate(pairs) if len(p) == 2}
         return pd.DataFrame(Z[:, list(names)], columns=list(names.values()), index=X.index)
-
-# %% ../nbs/05_feature_engineering.ipynb #da845a86
-def _text(s): return s.astype("string").fillna("<missing>")
-
-def _categorical_columns(X, ignore=()):
-    "Columns holding labels: not numeric, not dates, not booleans."
-    t = pd.api.types
-    return [c for c in X.columns if c not in ignore and not (t.is_numeric_dtype(X[c]) or t.is_datetime64_any_dtype(X[c]) or t.is_bool_dtype(X[c]))]
 
 # %% ../nbs/05_feature_engineering.ipynb #08aa35c6
 class TargetEncodingFeatures(AddFeatures):
@@ -357,19 +297,6 @@ def _te_new(self, X):
 
 TargetEncodingFeatures.fit, TargetEncodingFeatures.fit_transform, TargetEncodingFeatures._new = _te_fit, _te_fit_transform, _te_new
 
-# %% ../nbs/05_feature_engineering.ipynb #6435d39e
-def free_text_columns(X, # the table
-                      min_words: float = 3.0, # average words per non-empty value
-                      ignore=(), # columns never considered
-                     ) -> list:
-    "Text columns whose non-empty values hold at least `min_words` words on average."
-    out = []
-    for c in X.columns:
-        if c in ignore or not (pd.api.types.is_string_dtype(X[c]) or pd.api.types.is_object_dtype(X[c])): continue
-        v = X[c].dropna().astype(str)
-        if len(v) and v.str.split().str.len().mean() >= min_words: out.append(c)
-    return out
-
 # %% ../nbs/05_feature_engineering.ipynb #325ee379
 class TextFeatures(AddFeatures):
     """TF-IDF (sklearn TfidfVectorizer, vocabulary learned at fit) of free-text columns, as dense columns `tfidf_<col>_<term>`.
@@ -406,67 +333,6 @@ def _text_fit(self, X, y):
             self.empty_vocabulary_.append(c)
 
 TextFeatures._fit = _text_fit
-
-# %% ../nbs/05_feature_engineering.ipynb #15baede5
-FEATURE_FAMILIES = {
-    "ratios": ("domain", "spend per session, minutes per active day, ... (`RatioFeatures`)"),
-    "trends": ("domain", "usage in the last 30 days against the 30 before (`TrendFeatures`)"),
-    "rfm": ("domain", "recency / frequency / monetary scores, days since any activity (`RFMFeatures`)"),
-    "tenure": ("domain", "days from signup to the snapshot: tenure, time since first purchase (`TenureFeatures`)"),
-    "dates": ("generic", "day of week, month, quarter, year of date columns (`DatePartFeatures`)"),
-    "logs": ("generic", "log1p of skewed non-negative columns (`LogFeatures`)"),
-    "bins": ("generic", "age groups and quantile bins (`BinFeatures`, KBinsDiscretizer)"),
-    "interactions": ("generic", "products and squares of the most related numeric columns (`InteractionFeatures`)"),
-    "target_encoding": ("generic", "cross-fitted TargetEncoder on high-cardinality columns and category crosses (`TargetEncodingFeatures`)"),
-    "text": ("generic", "TF-IDF of free-text columns (`TextFeatures`)"),
-}
-DEFAULT_FAMILIES = ("ratios", "trends", "rfm", "tenure", "logs", "interactions", "text")  # chosen by the full-data ablation of lesson 05
-
-# %% ../nbs/05_feature_engineering.ipynb #3fa8db17
-def _ignored(spec, drop: bool = True):
-    "Columns no family may use: ids, time column, target, and (when `drop`) the spec's drop columns."
-    g = lambda k, d=None: getattr(spec, k, d) if spec is not None else d
-    cols = [*(g("id_columns") or []), *((g("drop_columns") or []) if drop else []), g("time_column"), g("target")]
-    return tuple(dict.fromkeys(c for c in cols if c))
-
-def family_transformer(name: str, # a key of FEATURE_FAMILIES
-                       spec=None, # the ProblemSpec (its id/drop/target columns are never used as inputs)
-                      ):
-    "A fresh transformer for one feature family."
-    ig = _ignored(spec)
-    tt = {"binary": "binary", "multiclass": "multiclass", "regression": "continuous"}.get(getattr(spec, "task", None), "auto")
-    makers = {"ratios": lambda: RatioFeatures(), "trends": lambda: TrendFeatures(), "rfm": lambda: RFMFeatures(),
-              "tenure": lambda: TenureFeatures(), "dates": lambda: DatePartFeatures(ignore=ig),
-              "logs": lambda: LogFeatures(ignore=ig), "bins": lambda: BinFeatures(ignore=ig),
-              "interactions": lambda: InteractionFeatures(ignore=ig), "target_encoding": lambda: TargetEncodingFeatures(ignore=ig, target_type=tt),
-              "text": lambda: TextFeatures(ignore=_ignored(spec, drop=False))}  # free text is dropped as a raw column, not as a source
-    if name not in makers: raise ValueError(f"unknown feature family {name!r}; known: {list(FEATURE_FAMILIES)}")
-    return makers[name]()
-
-# %% ../nbs/05_feature_engineering.ipynb #8f26425e
-class Preprocessor(TransformerMixin, BaseEstimator):
-    "`clean.make_preprocessor` built at fit time from the columns it receives (pandas output)."
-    def __init__(self, ignore: tuple = (), # columns never used as features (ids, drop, time, target)
-                 options: dict | None = None, # keyword arguments of make_preprocessor (scaler, encoder, impute, ...)
-                ):
-        self.ignore, self.options = ignore, options
-    def fit(self, X, y=None):
-        from types import SimpleNamespace
-        from ml_lifecycle.clean import make_preprocessor
-        X = _frame(X, "Preprocessor")
-        spec = SimpleNamespace(id_columns=list(self.ignore), drop_columns=[], time_column=None, target=None)
-        self.preprocessor_ = make_preprocessor(spec, X, **(self.options or {})).set_output(transform="pandas")
-        self.preprocessor_.fit(X, y)
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object); self.n_features_in_ = X.shape[1]
-        return self
-    def transform(self, X):
-        check_is_fitted(self, "preprocessor_")
-        X = _frame(X, "Preprocessor")
-        fast = fast_preprocess(self.preprocessor_, X)  # the fitted statistics applied in numpy (ml_lifecycle.fastpaths), or None
-        return self.preprocessor_.transform(X) if fast is None else fast
-    def get_feature_names_out(self, input_features=None):
-        check_is_fitted(self, "preprocessor_")
-        return self.preprocessor_.get_feature_names_out()
 
 # %% ../nbs/05_feature_engineering.ipynb #c9389b16
 def make_feature_pipeline(spec, # the ProblemSpec (id, drop and target columns are never features), or None
@@ -519,20 +385,6 @@ def ablation(spec, # the ProblemSpec
     df.insert(1, "gain", (-1 if spec.metric in LOWER_IS_BETTER else 1) * (df["score"] - df.loc["none", "score"]))
     return df
 
-# %% ../nbs/05_feature_engineering.ipynb #058a0fa4
-def family_overview(spec, # the ProblemSpec
-                    X, y, # training rows and target
-                    families=None, # names; None = all of FEATURE_FAMILIES
-                   ):
-    "One row per family: kind, whether it applies, how many columns it adds and a few of their names (or why it is skipped)."
-    rows = []
-    for n in (families or FEATURE_FAMILIES):
-        t = family_transformer(n, spec); ok, why = t.applies(X)
-        new = t.fit(X, y).new_features_ if ok else []
-        rows.append(dict(family=n, kind=FEATURE_FAMILIES[n][0], applies=ok, n_new=len(new),
-                         examples=", ".join(new[:4]) + (" ..." if len(new) > 4 else "") if ok else why))
-    return pd.DataFrame(rows).set_index("family")
-
 # %% ../nbs/05_feature_engineering.ipynb #9e4d1aeb
 def window_aggregates(events, # one row per event: an id, a timestamp and numeric values
                       snapshot, # the prediction date: windows end with this day
@@ -579,24 +431,3 @@ def add_window_features(df, # a table with the pseudonymised `customer_key` (fro
     wa = window_aggregates(u, snap, windows, "date", "customer_id", values, aggs)
     wa.index = pseudonymise(wa.index.to_series()).to_numpy()
     return df.merge(wa, left_on=key, right_index=True, how="left").fillna({c: 0 for c in wa if c.startswith("events_") or "_sum_" in c})
-
-# %% ../nbs/05_feature_engineering.ipynb #6d916826
-def save_features(cfg, # run parameters (writes only when cfg.run_dir is set)
-                  families: list, # the families kept
-                  ablation_table=None, # the `ablation` DataFrame, saved alongside
-                  skipped: dict | None = None, # family -> reason
-                  notes: str = "", # decisions in words
-                 ):
-    "Write run_dir/features.json; returns the path, or None in lesson mode."
-    p = cfg.path("features.json")
-    if p is None: return None
-    abl = None if ablation_table is None else json.loads(ablation_table.reset_index().to_json(orient="records"))
-    p.write_text(json.dumps(dict(families=list(families), default_families=list(DEFAULT_FAMILIES), skipped=skipped or {},
-                                 ablation=abl, notes=notes), indent=1))
-    return p
-
-def load_feature_families(cfg, # run parameters
-                         ):
-    "The feature families kept by lesson 05 in this run (run_dir/features.json), or None (use DEFAULT_FAMILIES)."
-    p = cfg.path("features.json")
-    return json.loads(p.read_text())["families"] if p is not None and p.exists() else None

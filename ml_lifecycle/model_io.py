@@ -12,7 +12,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['TRUSTED_PREFIXES', 'feature_schema', 'sha256_bytes', 'meta_path', 'save_model', 'untrusted_types', 'read_meta',
-           'load_model']
+           'load_model', 'update_meta', 'decision_threshold']
 
 # %% ../nbs/94_model_io.ipynb #aa2977e5
 def feature_schema(X, # the training features (DataFrame), as the pipeline receives them
@@ -107,3 +107,21 @@ def load_model(path: str | Path, # a .skops file written by `save_model`
     if bad: raise ValueError(f"{p} contains types that are not trusted: {bad}; check them, then pass extra_trusted=")
     trusted = sio.get_untrusted_types(file=str(p))
     return sio.load(p, trusted=trusted), meta
+
+# %% ../nbs/94_model_io.ipynb #ba082e80
+def update_meta(path: str | Path, # a .skops file saved by `save_model`
+                **fields, # keys to add or replace in its metadata (JSON-serialisable)
+               ) -> dict:
+    "Add `fields` to the metadata sidecar of a saved model (the model file and its sha256 stay as they are); returns the new metadata."
+    m = read_meta(path); m.update(fields)
+    meta_path(path).write_text(json.dumps(m, indent=2, default=str))
+    return m
+
+def decision_threshold(meta: dict | None, # model metadata (from `read_meta` / `load_model`)
+                       default: float = 0.5, # for a model that no evaluation has given a threshold
+                      ) -> float:
+    "The binary decision threshold of a model: `meta['decision']['threshold']`, else a number in `meta['threshold']`, else `default`."
+    meta = meta or {}
+    for v in ((meta.get("decision") or {}).get("threshold"), meta.get("threshold")):
+        if isinstance(v, (int, float)) and not isinstance(v, bool): return float(v)
+    return float(default)

@@ -295,23 +295,25 @@ class ModelRegistry:
         tmp.write_text(json.dumps(idx, indent=2)); os.replace(tmp, self.index_path)  # atomic: never a half-written index
 
     def list(self):
-        "All versions with their stage, note and metrics, as a DataFrame."
+        "All versions with their stage, note, metrics and lesson 09's threshold and verdict, as a DataFrame."
         import pandas as pd
-        return pd.DataFrame(self._read()["versions"], columns=["version", "stage", "registered_at", "sha256", "note", "metrics", "file"])
+        return pd.DataFrame(self._read()["versions"], columns=["version", "stage", "registered_at", "sha256", "note", "metrics", "threshold", "decision", "file"])
 
 # %% ../nbs/11_monitoring.ipynb #4dfe2294
 def _register(self: ModelRegistry, model_path: str | Path, note: str = "", metrics: dict | None = None) -> int:
     "Copy a saved model (and its `_meta.json`) into a new version folder; returns the version number."
     import shutil
-    from ml_lifecycle.model_io import meta_path, sha256_bytes, read_meta
-    src = Path(model_path); read_meta(src)  # must be a model saved by save_model
+    from ml_lifecycle.model_io import meta_path, sha256_bytes, read_meta, decision_threshold
+    src = Path(model_path); meta = read_meta(src)  # must be a model saved by save_model
+    dec = meta.get("decision") or {}  # lesson 09's decision travels in the metadata: the version's labels use its threshold
     idx = self._read()
     taken = [v["version"] for v in idx["versions"]] + [int(p.name[1:]) for p in self.root.glob("v[0-9]*") if p.name[1:].isdigit()]
     v = max(taken, default=0) + 1
     d = self.root / f"v{v:04d}"; d.mkdir()  # raises if it exists: a version is never overwritten
     shutil.copy2(src, d / "model.skops"); shutil.copy2(meta_path(src), d / "model_meta.json")
     idx["versions"].append(dict(version=v, stage="none", registered_at=_now(), sha256=sha256_bytes(d / "model.skops"),
-                                note=note, metrics=metrics or {}, file=str(d / "model.skops")))
+                                note=note, metrics=metrics or {}, file=str(d / "model.skops"),
+                                threshold=decision_threshold(meta) if meta.get("task", "binary") == "binary" else None, decision=dec.get("decision")))
     idx["history"].append(dict(at=_now(), event="register", version=v)); self._write(idx)
     return v
 

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from .config import METRICS, check_target
+from .config import check_columns, id_like_columns
 from .sources import is_builtin, plain, write_json, read_json_fields, read_table_file
 from .sources import text_to_number, positive_label_of, positive_mask
 
@@ -61,6 +62,7 @@ class ProblemSpec:
     id_columns: list = field(default_factory=list)  # identifiers: never features
     time_column: str | None = None  # column ordering rows in time, if any
     drop_columns: list = field(default_factory=list)  # columns never to use as features (leaks, free text)
+    ignore_columns: list = field(default_factory=list)  # columns the user ruled out (--ignore): not even model or service inputs
     question: str = ""  # the business question in one sentence
     action: str = ""  # what is done with a prediction
     dataset: str = ""  # the data this spec was built for
@@ -88,7 +90,7 @@ def validate(self: ProblemSpec) -> ProblemSpec:
     _check(isinstance(self.acceptance_bar, dict), "acceptance_bar", self.acceptance_bar, "a dict")
     bad = set(self.acceptance_bar) - {"metric", "min", "max", "must_beat_baseline", "business"}
     _check(not bad, "acceptance_bar", sorted(bad), "keys among metric, min, max, must_beat_baseline, business")
-    for k in ("id_columns", "drop_columns"): _check(isinstance(getattr(self, k), list), k, getattr(self, k), "a list")
+    for k in ("id_columns", "drop_columns", "ignore_columns"): _check(isinstance(getattr(self, k), list), k, getattr(self, k), "a list")
     return self
 ProblemSpec.validate = validate
 
@@ -111,6 +113,8 @@ CHURN_TARGET = "churned"  # the label lesson 02 derives from the cancellations
 CHURN_ID_COLUMNS = ["customer_key", "email_key"]  # pseudonymised keys made in lesson 02: never features
 CHURN_DROP_COLUMNS = ["snapshot_date", "ticket_text_90d"]  # constant date; free text (lesson 05 derives features from it)
 
+def _uniq(*lists): return list(dict.fromkeys(c for l in lists for c in l))
+
 def churn_spec(cfg, # resolved run parameters (`resolve_params`)
                df=None, # the churn modelling table: when given, the rule baseline sets the acceptance bar
               ) -> ProblemSpec:
@@ -124,12 +128,19 @@ def churn_spec(cfg, # resolved run parameters (`resolve_params`)
         acceptance_bar={"metric": metric, "must_beat_baseline": True,
                         "business": "expected profit at capacity above the rule baseline's"},
         baseline="month-to-month contract and usage in the last 30 days below the 30 days before",
-        id_columns=list(CHURN_ID_COLUMNS), time_column=None, drop_columns=list(CHURN_DROP_COLUMNS),
+        id_columns=_uniq(CHURN_ID_COLUMNS, getattr(cfg, "id_columns", [])), time_column=getattr(cfg, "time_column", None),
+        drop_columns=_uniq(CHURN_DROP_COLUMNS, getattr(cfg, "ignore", [])), ignore_columns=list(getattr(cfg, "ignore", [])),
         question="Whom should we offer a retention deal this month?",
         action="offer the deal to the highest-risk customers, up to the capacity", dataset="churn")
     return (bar_from_baseline(spec, df) if df is not None else spec).validate()
 
 # %% ../nbs/01_problem_definition.ipynb #c789d91d
+def _id_columns(cfg, df):
+    "Declared ids (--id-columns), columns named like ids, and columns unique per row that look like ids (`config.looks_like_id`)."
+    declared, roles = list(getattr(cfg, "id_columns", [])), {cfg.target, getattr(cfg, "time_column", None), *getattr(cfg, "ignore", [])}
+    named = [c for c in df.columns if c not in roles and (c.lower() == "id" or c.lower().endswith(("_id", "_key")))]
+    return _uniq(declared, named, id_like_columns(df, exclude=roles | set(declared)))
+
 def generic_spec(cfg, # resolved run parameters
                  df, # the user's table (must contain `cfg.target`)
                 ) -> ProblemSpec:
@@ -139,11 +150,13 @@ def generic_spec(cfg, # resolved run parameters
     pos = positive_label_of(df[cfg.target], cfg.positive_label) if task == "binary" else None
     base = {"regression": "predict the training mean", "binary": "predict the training class frequencies",
             "multiclass": "predict the most frequent training class"}[task]
-    ids = [c for c in df.columns if c != cfg.target and (c.lower() == "id" or c.lower().endswith(("_id", "_key")))]
+    check_columns(df, cfg, source=f"data {cfg.data}")
+    ids = _id_columns(cfg, df)
     spec = ProblemSpec(task=task, target=cfg.target, metric=metric, positive_label=pos,
                        metric_reason=f"default for a {task} task (settings metric = {cfg.metric})",
                        costs=None, capacity=1.0, acceptance_bar={"metric": metric, "must_beat_baseline": True},
-                       baseline=base, id_columns=ids, dataset=str(cfg.data))
+                       baseline=base, id_columns=ids, dataset=str(cfg.data), time_column=getattr(cfg, "time_column", None),
+                       drop_columns=list(getattr(cfg, "ignore", [])), ignore_columns=list(getattr(cfg, "ignore", [])))
     v = naive_score(df[cfg.target], spec)
     if v is not None: spec.acceptance_bar["max" if metric in LOWER_IS_BETTER else "min"] = round(v, 4)
     return spec.validate()

@@ -6,35 +6,80 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/report_render.html.md"""
 
 # %% ../nbs/87_report_render.ipynb #463c9d3c
 from __future__ import annotations
-import base64, html, io, json
+import base64, html, io, json, math, numbers, re
 from datetime import datetime, timezone
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['CAPTIONS', 'FIGURE_RULES', 'SECTIONS', 'CSS', 'html_table', 'not_available', 'figure_html', 'png_data_uri',
-           'fig_data_uri', 'metrics_figure', 'md_to_html', 'figure_section', 'business_sentence', 'section_problem',
-           'section_data', 'section_eda', 'section_candidates', 'section_model', 'section_evaluation', 'pd_frame',
-           'section_fairness', 'section_risks', 'section_monitoring', 'section_summary', 'section_appendix',
-           'render_report', 'check_report', 'demo_run', 'drift_report_html', 'write_drift_report']
+__all__ = ['PLAIN', 'REPORT_FIGURES', 'MAX_FIGURES', 'CAPTIONS', 'FAIR_RATIO', 'SECTIONS', 'CSS', 'FAST_BANNER', 'human', 'pct',
+           'money', 'html_table', 'not_available', 'figure_html', 'scrub_paths', 'plain', 'plain_text', 'bar_sentence',
+           'png_data_uri', 'fig_data_uri', 'metrics_figure', 'md_to_html', 'figure_section', 'chosen_figures',
+           'is_fast', 'baseline_words', 'monthly_gain', 'business_sentence', 'assumptions_sentence', 'section_problem',
+           'quality_summary', 'section_data', 'section_eda', 'recipe_sentence', 'section_candidates', 'section_model',
+           'pd_frame', 'section_evaluation', 'section_fairness', 'risk_items', 'section_risks', 'section_monitoring',
+           'section_summary', 'section_appendix', 'render_report', 'check_report', 'owner_of', 'split_facts',
+           'demo_run', 'drift_report_html', 'write_drift_report']
+
+# %% ../nbs/87_report_render.ipynb #f3f26231
+def human(v, # a number (or anything: text passes through; None and NaN give '')
+          digits: int | None = None, # fixed decimals; None = as many as a person needs
+         ) -> str:
+    "A number as a person reads it: 8,220 not 8,220.000; 0.29 not 0.29000000000000004; '' for a missing value."
+    if v is None or isinstance(v, str): return v or ""
+    if isinstance(v, bool): return "yes" if v else "no"
+    if isinstance(v, numbers.Integral): return f"{int(v):,}"
+    if not isinstance(v, numbers.Real): return "" if _missing(v) else str(v)
+    v = float(v)
+    if math.isnan(v): return ""
+    if math.isinf(v): return "∞" if v > 0 else "−∞"
+    if digits is not None: return f"{v:,.{digits}f}"
+    a = abs(v)
+    if a >= 100 or v == round(v): return f"{v:,.0f}"
+    if a >= 1: return f"{v:,.2f}"
+    if a >= 0.001: return f"{v:.3g}"
+    return "< 0.001" if v > 0 else "> −0.001"
+
+def _missing(v):
+    if type(v).__name__ in ("NAType", "NaTType"): return True
+    try: return bool(v != v)
+    except (TypeError, ValueError): return False
+
+# %% ../nbs/87_report_render.ipynb #14e32387
+def pct(v, # a share between 0 and 1
+        digits: int = 0, # decimals of the percentage
+       ) -> str:
+    "A share as a percentage ('21 %'); '' when missing."
+    return "" if v is None or _missing(v) else f"{100 * float(v):.{digits}f} %"
+
+def money(v, # an amount
+          cur: str = "", # currency
+         ) -> str:
+    "An amount for people: whole units from 100 up, cents below ('8,220 EUR', '6.05 EUR')."
+    if v is None or _missing(v): return ""
+    v = float(v)
+    return f"{human(v, 0 if abs(v) >= 100 or v == round(v) else 2)} {cur or ''}".strip()
 
 # %% ../nbs/87_report_render.ipynb #673cc3ea
 def _e(x) -> str: return html.escape(str(x))
 
 def html_table(data, # a DataFrame, a dict (key -> value) or a list of dicts
                max_rows: int = 15, # rows shown
-               digits: int = 3, # rounding of floats
+               digits: int | None = None, # fixed decimals of floats; None = `human`'s choice
                max_chars: int = 160, # longer cell texts are cut with an ellipsis
+               index: bool = True, # show the index as the first column
               ) -> str:
-    "An escaped HTML table (long cells shortened)."
+    "An escaped HTML table that fits the page: numbers for people, '–' for a missing value, long cells shortened."
     import pandas as pd
     df = data if isinstance(data, pd.DataFrame) else (pd.DataFrame(data) if isinstance(data, list) else pd.Series(data, dtype=object).to_frame("value"))
-    more = f"<p class='note'>… {len(df) - max_rows} more rows</p>" if len(df) > max_rows else ""
+    more = f"<p class='note'>… {len(df) - max_rows:,} more rows</p>" if len(df) > max_rows else ""
     df = df.head(max_rows)
     cut = lambda t: t if len(t) <= max_chars else t[:max_chars - 1] + "…"
-    fmt = lambda v: f"{v:,.{digits}f}" if isinstance(v, float) else ("" if v is None else cut(str(v)))
-    head = "".join(f"<th>{_e(c)}</th>" for c in [df.index.name or "", *df.columns])
-    rows = "".join("<tr>" + f"<th>{_e(i)}</th>" + "".join(f"<td>{_e(fmt(v))}</td>" for v in r) + "</tr>" for i, r in zip(df.index, df.itertuples(index=False)))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+    fmt = lambda v: "–" if v is None or _missing(v) else cut(human(v, digits) if isinstance(v, numbers.Number) else str(v))
+    cols = ([df.index.name or ""] if index else []) + list(df.columns)
+    head = "".join(f"<th>{_e(c)}</th>" for c in cols)
+    rows = "".join("<tr>" + (f"<th>{_e(i)}</th>" if index else "") + "".join(f"<td>{_e(fmt(v))}</td>" for v in r) + "</tr>"
+                   for i, r in zip(df.index, df.itertuples(index=False)))
+    return f"<div class='tbl'><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>{more}"
 
 def not_available(what: str, # the artefact (file) that is missing
                   stage: str = "", # the stage that writes it
@@ -42,8 +87,61 @@ def not_available(what: str, # the artefact (file) that is missing
     "The note shown for an absent optional artefact."
     return f"<p class='na'>Not available in this run: {_e(what)}{f' (written by stage {_e(stage)})' if stage else ''}.</p>"
 
+# %% ../nbs/87_report_render.ipynb #eabe36fa
 def figure_html(uri: str, caption: str) -> str:
     return f"<figure><img src='{uri}' alt='{_e(caption)}'><figcaption>{_e(caption)}</figcaption></figure>"
+
+# %% ../nbs/87_report_render.ipynb #c387e455
+_PATH = re.compile(r"(?<![\w.~/:\\-])/(?:[\w.@+~-]+/)+[\w.@+~-]*")
+_URI = re.compile(r"(data:image/png;base64,[A-Za-z0-9+/=]+)")
+
+def scrub_paths(text: str, # HTML or markdown
+                run_dir=None, # the run folder: paths inside it become relative to it
+               ) -> str:
+    "Absolute file paths in `text` made relative: to the run folder when inside it, else the file's name in its data folder."
+    roots = {str(Path(run_dir)), str(Path(run_dir).resolve())} if run_dir else set()
+    name = Path(run_dir).name if run_dir else None
+    def rel(m):
+        p = m.group(0).rstrip("/")
+        for r in roots:
+            if p == r: return "."
+            if p.startswith(r + "/"): return p[len(r) + 1:]
+        if name and f"/{name}/" in p: return p.split(f"/{name}/", 1)[1]
+        return p.rsplit("/", 1)[-1] or p
+    parts = _URI.split(text)  # embedded figures (base64 holds '/') are left alone
+    return "".join(s if i % 2 else _PATH.sub(rel, s) for i, s in enumerate(parts))
+
+# %% ../nbs/87_report_render.ipynb #003f7c7d
+PLAIN = {"roc_auc": "ranking quality (ROC-AUC)", "average_precision": "precision of the risk ranking (average precision)",
+         "log_loss": "probability error (log loss)", "brier": "probability error (Brier score)", "accuracy": "correct labels (accuracy)",
+         "balanced_accuracy": "correct labels, classes weighted equally (balanced accuracy)",
+         "precision": "share of flagged cases that are positive (precision)", "recall": "share of positive cases found (recall)",
+         "f1": "balance of precision and recall (F1)", "flagged_share": "share flagged", "f1_macro": "quality across classes (macro F1)",
+         "rmse": "typical error (RMSE)", "mae": "average error (MAE)", "r2": "share of variation explained (R²)",
+         "demographic_parity_difference": "contact rate: largest − smallest group", "demographic_parity_ratio": "contact rate: smallest ÷ largest group",
+         "equal_opportunity_difference": "positive cases found: largest − smallest group", "equal_opportunity_ratio": "positive cases found: smallest ÷ largest group"}
+
+def plain(name: str) -> str:
+    "A metric's name in words a manager reads, with the technical name in brackets."
+    return PLAIN.get(str(name), str(name).replace("_", " "))
+
+def plain_text(s: str) -> str:
+    "A machine-written sentence for people: metric names in words, long decimals rounded."
+    s = re.sub(r"-?\d+\.\d{5,}", lambda m: human(float(m.group(0))), str(s))  # floating-point noise, not a stated value
+    return re.sub(r"\b(" + "|".join(sorted((k for k in PLAIN if "_" in k), key=len, reverse=True)) + r")\b", lambda m: plain(m.group(1)), s)
+
+# %% ../nbs/87_report_render.ipynb #2e0523c9
+def bar_sentence(bar: dict, # the acceptance bar of the problem specification
+                 baseline: str = "", # the baseline in words
+                ) -> str:
+    "The acceptance bar as one sentence (never raw JSON)."
+    if not bar: return "No acceptance bar was set."
+    m, parts = bar.get("metric"), []
+    if bar.get("min") is not None: parts.append(f"reach at least {float(bar['min']):.4g} on {plain(m)}")
+    if bar.get("max") is not None: parts.append(f"stay at most {float(bar['max']):.4g} on {plain(m)}")
+    if bar.get("must_beat_baseline"): parts.append("beat the baseline clearly" + (f" ({baseline})" if baseline else ""))
+    if bar.get("business"): parts.append(f"meet the business condition ({_public(plain_text(bar['business']))})")
+    return ("To go live the model had to " + ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + ", on the test customers.") if parts else "No acceptance bar was set."
 
 # %% ../nbs/87_report_render.ipynb #be8b9719
 def png_data_uri(path_or_bytes, # a PNG file path or its bytes
@@ -94,71 +192,144 @@ def md_to_html(text: str) -> str:
     flush(); return "\n".join(out)
 
 # %% ../nbs/87_report_render.ipynb #616a502f
-CAPTIONS = {"09_roc_pr": "ROC and precision-recall curves (test)", "09_gains": "Cumulative gains: model vs rule (test)",
-            "09_threshold": "Expected profit vs threshold (validation)", "09_confusion": "Confusion matrix at the chosen threshold (test)",
-            "09_calibration": "Reliability diagram: uncalibrated vs recalibrated (test)", "09_learning_curve": "Learning curve: would more data help?",
-            "09_robustness": "Score under noise, missing values and unseen categories", "09_importance": "Permutation importance (test)",
-            "09_ice": "ICE and partial dependence of the top numeric column", "09_local_explanation": "Local explanation of one prediction (the highest score)",
-            "09_residuals": "Residuals (test)"}
-
-FIGURE_RULES = [  # (start of the figure's file name, section); first match wins, the rest go to the appendix
-    (("09_robust",), "risks"), (("09_importance", "09_ice", "09_local", "08_", "train"), "model"),
-    (("09_", "evaluat"), "evaluation"), (("02_", "03_", "collect", "clean", "quality", "missing"), "data"),
-    (("04_", "05_", "06_", "eda", "feature", "select"), "eda"), (("07_", "candidate", "leader"), "candidates"),
-    (("10_", "11_", "serve", "monitor", "drift"), "monitoring")]
+REPORT_FIGURES = {  # the figures the report embeds, in this order: file name -> (section, caption); the lessons' other figures stay in figures/
+    "09_gains": ("evaluation", "Whom to contact: share of positive cases reached by the model and by today's rule (test)"),
+    "09_threshold": ("evaluation", "Expected profit at each threshold (validation)"),
+    "09_confusion": ("evaluation", "Right and wrong calls at the chosen threshold (test)"),
+    "09_residuals": ("evaluation", "Prediction errors (test)"),
+    "09_importance": ("model", "What drives the predictions: the drop in quality when a column is shuffled (test)"),
+    "07_leaderboard": ("candidates", "Candidate models compared under one cross-validation"),
+    "eda_rates_1": ("eda", "Rate of the outcome by customer group, with 95 % intervals"),
+    "09_calibration": ("risks", "Can the scores be read as probabilities? Reliability on the test customers"),
+    "09_robustness": ("risks", "Quality when inputs are noisy, missing or unseen (sensitivity to drift)"),
+    "11_psi": ("monitoring", "Drift checks on simulated batches: input drift per feature (PSI)"),
+}
+MAX_FIGURES = 10  # embedded figures, the metrics figure included
+CAPTIONS = {k: cap for k, (_, cap) in REPORT_FIGURES.items()}
 
 def figure_section(name: str) -> str:
-    "The report section a saved figure belongs to (by its file name; 'appendix' when no rule matches)."
-    return next((sec for starts, sec in FIGURE_RULES if name.startswith(starts)), "appendix")
+    "The report section a saved figure is shown in; 'appendix' (listed by name, not embedded) for the lessons' other figures."
+    return REPORT_FIGURES.get(name, ("appendix", ""))[0]
+
+def chosen_figures(info) -> dict:
+    "The saved figures the report embeds (name -> path): those of `REPORT_FIGURES` this run saved, in its order, at most `MAX_FIGURES` − 1."
+    return dict([(n, info["figures"][n]) for n in REPORT_FIGURES if n in info["figures"]][:MAX_FIGURES - 1])
 
 def _figs(info, section):
-    "The run's saved figures that belong to `section`, embedded with captions."
-    return "".join(figure_html(png_data_uri(p), CAPTIONS.get(n, n.split("_", 1)[-1].replace("_", " ")))
-                   for n, p in info["figures"].items() if figure_section(n) == section)
+    "The chosen figures of `section`, embedded with captions."
+    return "".join(figure_html(png_data_uri(p), CAPTIONS[n]) for n, p in chosen_figures(info).items() if figure_section(n) == section)
 
 def _spec(info): return info["artefacts"].get("problem_spec.json") or {}
 def _metrics(info): return info["artefacts"].get("metrics.json") or {}
 
-# %% ../nbs/87_report_render.ipynb #fed15583
-def _money(v, cur=""): return f"{v:,.2f} {cur}".strip()
+# %% ../nbs/87_report_render.ipynb #c75f0c85
+def _decision(info): return info["artefacts"].get("decision.json") or {}
 
-def business_sentence(info) -> str:
-    "One plain sentence on the business result with its interval, or '' when there are no costs."
+def is_fast(info) -> bool:
+    "Whether the run used fast mode (small budgets), from the decision, the manifest or the model's metadata."
+    a = info["artefacts"]
+    return any(bool((d or {}).get("fast")) for d in (_decision(info), (a.get("manifest.json") or {}).get("parameters"), a.get("model_meta.json")) if isinstance(d, dict))
+
+# %% ../nbs/87_report_render.ipynb #fed15583
+def _money(v, cur=""): return money(v, cur)
+
+def _public(s: str) -> str:
+    "Drop references to the course's lessons and stages from a sentence meant for readers outside the team."
+    s = re.sub(r"\s*\((?:see |from |in |as in )?(?:lesson|stage)s? \d+[^)]*\)", "", str(s))
+    return re.sub(r"\s+(?:of|from|in|by) (?:lesson|stage) \d+\b", "", s)
+
+def baseline_words(info) -> str:
+    "What the model is compared with, in words: the decision's baseline description, else the metrics' or the spec's."
+    b, mb = _decision(info).get("baseline") or {}, _metrics(info).get("baseline") or {}
+    name = b.get("description") or b.get("name") or _spec(info).get("baseline") or mb.get("name") or ""
+    if "lesson" in name and _spec(info).get("baseline"): name = _spec(info)["baseline"]
+    return _public(plain_text(name))
+
+def monthly_gain(info) -> dict | None:
+    "Expected profit per month with its 95 % interval (per_month, low, high, currency, customers_per_month): the decision's, else from the test profit per customer."
+    ep = _decision(info).get("expected_profit")
+    if isinstance(ep, dict) and ep.get("per_month") is not None: return ep
     m, s = _metrics(info), _spec(info)
-    b = (m.get("business") or {}); ci = b.get("profit_per_customer_ci"); at = b.get("model @ threshold")
-    if not (ci and at and s.get("costs")): return ""
-    cur = s["costs"].get("currency", "")
-    txt = (f"Contacting {at['contacted_share']:.0%} of customers (threshold {m['threshold']['threshold']:.2f}) is expected to earn "
-           f"{_money(ci['value'], cur)} per customer scored (95 % interval {_money(ci['ci'][0])} to {_money(ci['ci'][1], cur)})")
-    if "diff" in ci: txt += f", {_money(ci['diff'], cur)} more than today's rule (interval {_money(ci['diff_ci'][0])} to {_money(ci['diff_ci'][1], cur)})"
-    return txt + "."
+    ci, ot = (m.get("business") or {}).get("profit_per_customer_ci"), m.get("online_test") or {}
+    if not (ci and s.get("costs")): return None
+    sizes = (info["artefacts"].get("splits.json") or {}).get("sizes") or {}
+    n = sum(v for v in sizes.values() if isinstance(v, (int, float))) or None
+    if n is None and ot.get("traffic") and s.get("capacity"): n = round(ot["in_test_per_month"] / (s["capacity"] * ot["traffic"]))
+    if not n: return None
+    return dict(per_month=ci["value"] * n, low=ci["ci"][0] * n, high=ci["ci"][1] * n, currency=s["costs"].get("currency", ""), customers_per_month=n)
+
+# %% ../nbs/87_report_render.ipynb #0ddd1723
+def business_sentence(info) -> str:
+    "One plain sentence on the money: per month with its interval and the share contacted, or '' when there are no costs."
+    g, d, m = monthly_gain(info), _decision(info), _metrics(info)
+    if not g: return ""
+    cur, share = g.get("currency", ""), (d.get("contact_rate") or {}).get("test")
+    if share is None: share = ((m.get("business") or {}).get("model @ threshold") or {}).get("contacted_share")
+    thr = d.get("threshold", (m.get("threshold") or {}).get("threshold"))
+    cap = d.get("capacity", _spec(info).get("capacity"))
+    who = (f"Contacting the highest-risk customers, at most {pct(cap)} of them each month" if cap else
+           f"Contacting {pct(share)} of the customers each month" if share is not None else "Acting on the model")
+    who += f" (those scoring above {human(thr)})" if thr is not None else ""
+    return (f"{who}{',' if cap else ''} is expected to earn {money(g['per_month'], cur)} a month (95 % interval {money(g['low'], cur)} to {money(g['high'], cur)}), "
+            f"for {human(g.get('customers_per_month'))} customers scored a month.")
+
+def assumptions_sentence(info) -> str:
+    "The assumptions behind the money, in one sentence ('' without costs)."
+    a = _decision(info).get("assumptions") or {**(_spec(info).get("costs") or {}), "capacity": _spec(info).get("capacity")}
+    if a.get("offer_cost") is None: return ""
+    cur = a.get("currency", "")
+    cap = f"; the team can contact at most {pct(a['capacity'])} of the customers" if a.get("capacity") else ""
+    return (f"Assumptions: an offer costs {money(a['offer_cost'], cur)}; {pct(a['acceptance_rate'])} of the contacted customers who would "
+            f"have left accept it and stay; a customer kept is worth {money(a['customer_value'], cur)}{cap}.")
 
 # %% ../nbs/87_report_render.ipynb #3b59614f
 def section_problem(info) -> str:
     s = _spec(info)
     if not s: return not_available("problem_spec.json", "01")
     rows = {"question": s.get("question"), "action": s.get("action"), "target": s.get("target"), "task": s.get("task"),
-            "primary metric": f"{s.get('metric')} — {s.get('metric_reason', '')}", "capacity": s.get("capacity"),
-            "baseline": s.get("baseline"), "acceptance bar": json.dumps(s.get("acceptance_bar", {}))}
+            "primary metric": f"{plain(s.get('metric'))}: {s.get('metric_reason', '')}".rstrip(": "),
+            "capacity": f"at most {pct(s['capacity'])} of the customers" if s.get("capacity") else None,
+            "baseline": baseline_words(info), "acceptance bar": bar_sentence(s.get("acceptance_bar") or {}, baseline_words(info))}
     c = s.get("costs")
-    money = (f"<p>Money per decision (lesson 01): a wasted offer costs {_e(c['offer_cost'])} {_e(c.get('currency', ''))}; a kept "
-             f"would-be churner is worth {_e(c['acceptance_rate'])} × {_e(c['customer_value'])} − {_e(c['offer_cost'])}.</p>") if c else \
-            "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
-    return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money
+    cur = (c or {}).get("currency", "")
+    money_p = (f"<p>Money per decision: a wasted offer costs {_e(money(c['offer_cost'], cur))}; a customer who would have left, contacted, "
+               f"accepts and stays with probability {_e(pct(c['acceptance_rate']))} and is then worth {_e(money(c['customer_value'], cur))}.</p>") if c else \
+              "<p class='na'>The specification has no costs (a user data set): business impact is not computed.</p>"
+    return html_table({k: v for k, v in rows.items() if v not in (None, "")}) + money_p
+
+# %% ../nbs/87_report_render.ipynb #5095e312
+def quality_summary(q, # the quality report (a DataFrame: stage, column and score columns between 0 and 1)
+                    max_rows: int = 12, # columns shown
+                   ) -> str:
+    "The data-quality table for people: only the columns with an issue, each score as 'raw → cleaned' percentages."
+    import pandas as pd
+    scores = [c for c in ("completeness", "validity", "consistency", "uniqueness", "timeliness") if c in q.columns]
+    if not {"stage", "column"} <= set(q.columns) or not scores: return html_table(q, max_rows=max_rows, index=False)
+    stages = list(dict.fromkeys(q["stage"]))
+    wide = q.pivot_table(index="column", columns="stage", values=scores, aggfunc="first", sort=False)
+    low = wide.min(axis=1)
+    bad = low[low < 1].sort_values().index
+    cell = lambda c, col: " → ".join(pct(wide.loc[c, (col, st)], 1) for st in stages if (col, st) in wide.columns and not _missing(wide.loc[c, (col, st)])) or "–"
+    rows = [{"column": c, **{col: cell(c, col) for col in scores if wide.loc[c, [k for k in wide.columns if k[0] == col]].notna().any()}} for c in bad]
+    head = f"<p>{q['column'].nunique():,} columns checked; {len(bad):,} fall short of 100 % on some check" + (f" (shown as {' → '.join(map(str, stages))})" if len(stages) > 1 else "") + ".</p>"
+    return head + (html_table(pd.DataFrame(rows).set_index("column"), max_rows=max_rows) if rows else "")
 
 # %% ../nbs/87_report_render.ipynb #63afa3e6
 def section_data(info) -> str:
     a, parts = info["artefacts"], []
     lin = a.get("lineage.json")
-    short = lambda k, v: v[:12] + "…" if "sha" in k and isinstance(v, str) else v
-    if isinstance(lin, list) and lin: parts.append("<h4>Sources (lineage)</h4>" + html_table([{k: short(k, v) for k, v in r.items() if not isinstance(v, (dict, list))} for r in lin], max_chars=90))
+    if isinstance(lin, list) and lin:
+        parts.append("<h4>Sources (lineage)</h4>" + html_table([{"source": r.get("source"), "how it was read": r.get("how"), "rows": r.get("rows"),
+                     "fingerprint (sha256)": (str(r.get("sha256"))[:12] + "…") if r.get("sha256") else None} for r in lin], max_chars=90, index=False))
     else: parts.append(not_available("lineage.json", "02"))
     q = a.get("quality_report.csv")
-    if q is not None and hasattr(q, "columns"): parts.append("<h4>Data quality</h4>" + html_table(q, max_rows=12))
+    if q is not None and hasattr(q, "columns"): parts.append("<h4>Data quality</h4>" + quality_summary(q))
     else: parts.append(not_available("quality_report.csv", "03"))
     sp = a.get("splits.json")
     if isinstance(sp, dict):  # sizes and settings only; row keys stay in the file
-        parts.append("<h4>Splits</h4>" + html_table({k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in sp.items() if not isinstance(v, list)}))
+        sz = sp.get("sizes") or {}
+        parts.append("<h4>Splits</h4><p>" + _e(" · ".join(f"{k} {human(v)} rows" for k, v in sz.items())) +
+                     _e(f" ({sp.get('how', 'random')} split, seed {sp.get('seed', '?')}; made once, before any choice)") + "</p>")
     else: parts.append(not_available("splits.json", "03"))
     return "".join(parts) + _figs(info, "data")
 
@@ -168,73 +339,179 @@ def section_eda(info) -> str:
     return body + _figs(info, "eda")
 
 # %% ../nbs/87_report_render.ipynb #94c78e44
+def recipe_sentence(info) -> str:
+    "Which feature recipe won the comparison of stage 08 (engineered features vs the plain columns), by how much, with the fold spread; '' when not measured."
+    r = (info["artefacts"].get("model_choice.json") or {}).get("plain_recipe") if isinstance(info["artefacts"].get("model_choice.json"), dict) else None
+    if not isinstance(r, dict) or r.get("winner") not in ("engineered", "plain"): return ""
+    e, p, m = r.get("engineered") or {}, r.get("plain") or {}, plain(r.get("metric", ""))
+    sd = lambda d: f" ± {human(d['std'])}" if d.get("std") is not None else ""
+    return (f"The {r['winner']} feature recipe won on {m}" + (f" by {human(r['margin'])}" if r.get("margin") is not None else "") +
+            f": engineered {human(e.get('score'))}{sd(e)}, plain columns{' (' + str(r['model']) + ')' if r.get('model') else ''} {human(p.get('score'))}{sd(p)} (score ± spread over the cross-validation folds).")
+
 def section_candidates(info) -> str:
     lb = info["artefacts"].get("leaderboard.csv")
-    body = html_table(lb, max_rows=10) if lb is not None and hasattr(lb, "columns") else not_available("leaderboard.csv", "07")
+    body = html_table(lb, max_rows=10, index=False) if lb is not None and hasattr(lb, "columns") else not_available("leaderboard.csv", "07")
     return body + _figs(info, "candidates")
 
 # %% ../nbs/87_report_render.ipynb #b5b63254
+def _kv(d: dict, n: int = 12) -> str: return ", ".join(f"{k} {human(v) if isinstance(v, numbers.Number) else v}" for k, v in list(d.items())[:n])
+
 def section_model(info) -> str:
     a, parts = info["artefacts"], []
     ch, meta = a.get("model_choice.json"), a.get("model_meta.json")
-    if isinstance(ch, dict): parts.append(html_table({k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in ch.items()}))
+    if isinstance(ch, dict):
+        name = ch.get("strong") or ch.get("model_name")
+        why = ch.get("reasons") if isinstance(ch.get("reasons"), dict) else {"why": ch.get("reason")} if ch.get("reason") else {}
+        parts.append(f"<p>Chosen family: <b>{_e(name)}</b>.</p>" + ("<ul>" + "".join(f"<li>{_e(k)}: {_e(_public(v))}</li>" for k, v in why.items() if v) + "</ul>" if why else ""))
+        rs = recipe_sentence(info)
+        if rs: parts.append(f"<p>{_e(rs)}</p>")
     else: parts.append(not_available("model_choice.json", "07"))
     if isinstance(meta, dict):
-        keep = {k: (json.dumps(v)[:300] if isinstance(v, (dict, list)) else v) for k, v in meta.items() if k in ("model_name", "task", "target", "params", "classes", "model_sha256", "sha256", "data_sha256", "created", "versions")}
-        parts.append("<h4>The model file</h4>" + html_table(keep))
+        keep = {"model": meta.get("model_name"), "task": meta.get("task"), "target": meta.get("target"),
+                "settings": _kv(meta["params"]) if isinstance(meta.get("params"), dict) else None, "classes": ", ".join(map(str, meta["classes"])) if isinstance(meta.get("classes"), list) else None,
+                "training rows": meta.get("n_train"), "decision threshold": meta.get("threshold"), "version (sha256)": str(meta.get("model_sha256") or meta.get("sha256") or "")[:12] or None,
+                "saved": str(meta.get("saved_at") or meta.get("created") or "")[:16].replace("T", " ") or None, "software": _kv(meta["versions"]) if isinstance(meta.get("versions"), dict) else None}
+        parts.append("<h4>The model file</h4>" + html_table({k: v for k, v in keep.items() if v is not None}))
     else: parts.append(not_available("model_meta.json", "08"))
     parts.append(f"<p>Model file: {_e(info['model'].name)}</p>" if info["model"] else not_available("model.skops", "08"))
     imp = _metrics(info).get("permutation_importance")
-    if imp: parts.append("<h4>What drives the predictions (permutation importance on test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
+    if imp and "09_importance" not in chosen_figures(info): parts.append("<h4>What drives the predictions (drop in quality when the column is shuffled, test)</h4>" + html_table({k: float(v) for k, v in imp.items()}, max_rows=10))
     return "".join(parts) + _figs(info, "model")
 
 # %% ../nbs/87_report_render.ipynb #9b6421fb
-def section_evaluation(info) -> str:
-    m = _metrics(info)
-    if not m: return not_available("metrics.json", "09")
-    parts = [f"<p>Measured once on the held-out test split ({_e(m.get('n_test'))} rows), after all choices were made on train and validation.</p>"]
-    bs = business_sentence(info)
-    parts.append(f"<p class='key'>{_e(bs)}</p>" if bs else "<p class='na'>No business impact: the specification has no costs.</p>")
-    t = {k: v for k, v in (m.get("test") or {}).items() if isinstance(v, dict)}
-    if t: parts.append(f"<h4>Test metrics (primary: {_e(m.get('metric'))})</h4>" + html_table(pd_frame(t), digits=4))
-    f = metrics_figure(m)
-    if f is not None: parts.append(figure_html(fig_data_uri(f), "test metrics with 95 % bootstrap intervals"))
-    b = {k: v for k, v in (m.get("business") or {}).items() if isinstance(v, dict) and "profit" in v}
-    if b: parts.append("<h4>Campaign result on the test customers</h4>" + html_table(pd_frame(b)))
-    if m.get("baseline"): parts.append(f"<p>Baseline: {_e(m['baseline'].get('name'))} = {_e(round(m['baseline']['value'], 4) if isinstance(m['baseline'].get('value'), float) else m['baseline'].get('value'))} on {_e(m.get('metric'))}.</p>")
-    if m.get("bayes"): parts.append(f"<p>Ceiling (generated data only): the true probabilities reach AUC {m['bayes']['auc']:.3f} on the same customers.</p>")
-    if m.get("threshold"): parts.append(f"<p>Threshold: {_e(round(m['threshold']['threshold'], 3))}, chosen on validation by {_e(m['threshold'].get('rule'))}.</p>")
-    return "".join(parts) + _figs(info, "evaluation")
-
 def pd_frame(d: dict):
     import pandas as pd
     return pd.DataFrame(d).T
 
+# %% ../nbs/87_report_render.ipynb #412e986e
+def _campaign(info) -> str:
+    "The campaign table of the test customers (profit, per customer, share contacted, positives among the contacted), or ''."
+    b = {k: v for k, v in (_metrics(info).get("business") or {}).items() if isinstance(v, dict) and "profit" in v}
+    cur = ((_spec(info).get("costs") or {}).get("currency") or "")
+    return ("<h4>Campaign result on the test customers</h4>" + html_table([{"who is contacted": k.replace("@", "at"), f"profit ({cur})".replace(" ()", ""): money(v["profit"]),
+            f"per customer scored ({cur})".replace(" ()", ""): money(v.get("profit_per_customer")), "share contacted": pct(v.get("contacted_share"), 1), "positive among contacted": pct(v.get("precision"))}
+            for k, v in b.items()], index=False)) if b else ""
+
+def _baseline_threshold(info) -> str:
+    "The model against the baseline (with intervals), the ceiling on generated data, and the threshold with how it was chosen."
+    m, d, parts = _metrics(info), _decision(info), []
+    bl, mo = d.get("baseline") or {}, d.get("model") or {}
+    iv = lambda x: f" (95 % interval {human(x['low'], 3)} to {human(x['high'], 3)})" if x.get("low") is not None else ""
+    if bl.get("value") is not None:
+        parts.append(f"<p>Against the baseline ({_e(baseline_words(info))}) on {_e(plain(bl.get('metric')))}: the model {_e(human(mo.get('value'), 3))}{_e(iv(mo))}, "
+                     f"the baseline {_e(human(bl['value'], 3))}{_e(iv(bl))}.</p>")
+    elif m.get("baseline"): parts.append(f"<p>Baseline ({_e(baseline_words(info))}): {_e(human(m['baseline'].get('value'), 3))} on {_e(plain(m.get('metric')))}.</p>")
+    if m.get("bayes"): parts.append(f"<p>Ceiling (generated data only): the true probabilities reach a ranking quality (ROC-AUC) of {m['bayes']['auc']:.3f} on the same customers.</p>")
+    thr = d.get("threshold", (m.get("threshold") or {}).get("threshold"))
+    if thr is not None:
+        how, cr = d.get("chosen_by") or (m.get("threshold") or {}).get("rule") or "", d.get("contact_rate") or {}
+        rate = f" It flags {pct(cr['validation'], 1)} of the validation and {pct(cr['test'], 1)} of the test customers, for a capacity of {pct(d.get('capacity'))}." if cr.get("test") is not None and d.get("capacity") else ""
+        parts.append(f"<p>Threshold {_e(human(thr))}: {_e(plain_text(how).rstrip('.'))}.{_e(rate)}</p>")
+    return "".join(parts)
+
+# %% ../nbs/87_report_render.ipynb #2bac572a
+def section_evaluation(info) -> str:
+    m = _metrics(info)
+    if not m: return not_available("metrics.json", "09")
+    parts = [f"<p>Measured once on the held-out test customers ({_e(human(m.get('n_test')))} rows), after every choice was made on training and validation data.</p>"]
+    bs = business_sentence(info)
+    parts.append(f"<p class='key'>{_e(bs)}</p>" if bs else "<p class='na'>No business impact: the specification has no costs.</p>")
+    t = {k: v for k, v in (m.get("test") or {}).items() if isinstance(v, dict)}
+    if t:
+        rows = [{"metric": plain(k), "value": human(v.get("value"), 3), "95 % interval": f"{human(v['low'], 3)} to {human(v['high'], 3)}" if v.get("low") is not None else ""} for k, v in t.items()]
+        parts.append(f"<h4>Test metrics (primary: {_e(plain(m.get('metric')))})</h4>" + html_table(rows, index=False))
+    f = metrics_figure(m)
+    if f is not None: parts.append(figure_html(fig_data_uri(f), "Test metrics with 95 % bootstrap intervals"))
+    return "".join(parts) + _campaign(info) + _baseline_threshold(info) + _figs(info, "evaluation")
+
 # %% ../nbs/87_report_render.ipynb #82f4ed24
+FAIR_RATIO = 0.8  # a smallest-to-largest group ratio below this is a risk (the "four-fifths rule" of employment law)
+
 def section_fairness(info) -> str:
     fa = _metrics(info).get("fairness")
     if not fa: return not_available("fairness gaps in metrics.json (binary tasks, stage 09)", "09")
-    return (html_table(pd_frame(fa)) + "<p>Differences are largest minus smallest group value, ratios smallest over largest, at the "
-            "chosen threshold. Equal opportunity (true-positive rate) is the gap to act on for a retention offer; selection rates "
-            "follow base rates by design. Groups below 30 customers are left out of the gaps.</p>")
+    df = pd_frame(fa).rename(columns=plain); df.index.name = "customers grouped by"
+    return (html_table(df, digits=2) + f"<p>Differences are largest minus smallest group value, ratios smallest over largest, at the "
+            f"chosen threshold; a ratio below {FAIR_RATIO} is listed under the risks. Equal opportunity (the share of positive cases found in each group) "
+            "is the gap to act on for a retention offer; contact rates follow the groups' base rates by design. Groups below 30 customers are left out.</p>")
 
 # %% ../nbs/87_report_render.ipynb #82c9fd8d
-def section_risks(info) -> str:
-    m, d, items = _metrics(info), info["artefacts"].get("decision.json") or {}, []
+def _robust_risk(m):
+    "The largest relative drop of the primary score under the perturbations of lesson 09, as a sentence ('' without them)."
+    rows = [r for r in (m.get("robustness") or []) if not r.get("error") and r.get("score") is not None]
+    clean = {r["kind"]: r["score"] for r in rows if r.get("level") == 0}
+    drops = [(1 - r["score"] / clean[r["kind"]], r) for r in rows if r.get("level") and clean.get(r["kind"])]
+    drops = [x for x in drops if x[1]["level"] <= 0.25] or drops
+    if not drops: return ""
+    drop, r = max(drops, key=lambda x: x[0])
+    what = {"noise": "noisy", "missing": "missing", "category": "unseen categories"}.get(r["kind"], r["kind"])
+    sev = "very sensitive to" if drop > 0.2 else "sensitive to" if drop > 0.05 else "robust to"
+    return (f"Drift sensitivity: the model is {sev} changes in its inputs — with {pct(r['level'])} of the values {what}, {plain(m.get('metric'))} "
+            f"falls from {human(clean[r['kind']], 3)} to {human(r['score'], 3)} ({pct(drop)} lower). Watch input drift monthly.")
+
+# %% ../nbs/87_report_render.ipynb #7c793652
+def _risks_of_decision(info) -> list:
+    "Risks from the run's mode and decision: fast mode, failed checks, a contact rate over capacity, a service that would not label at the evaluated threshold."
+    m, d, s, items = _metrics(info), _decision(info), _spec(info), []
+    meta = info["artefacts"].get("model_meta.json") or {}
+    if is_fast(info): items.append("Fast mode: this run used small budgets and samples (for tests and demonstrations); its numbers are rough. Re-run without fast mode before acting on them.")
     for c in d.get("checks", []):
-        if not c.get("passed"): items.append(f"Acceptance bar not met: {c['check']}.")
-    for k, v in (m.get("test") or {}).items():
-        if isinstance(v, dict) and v.get("high") is not None and k in (m.get("metric"), "roc_auc") and v["high"] - v["low"] > 0.08:
-            items.append(f"Wide interval on {k}: {v['low']:.3f}–{v['high']:.3f}; the test split is small for fine comparisons.")
+        if not c.get("passed"): items.append(f"Acceptance bar not met (failed check: {plain_text(c.get('check', ''))}).")
+    if d and d.get("decision") == "no-go" and not any(not c.get("passed") for c in d.get("checks", [])):
+        items += [f"No-go: {plain_text(r)}" for r in d.get("reasons", [])]
+    cr, cap = d.get("contact_rate") or {}, d.get("capacity", s.get("capacity"))
+    share = cr.get("test", ((m.get("test") or {}).get("flagged_share") or {}).get("value"))
+    over = (d.get("capacity_respected") is False) if "capacity_respected" in d else (share is not None and cap is not None and share > cap + 0.01)
+    if over: items.append(f"Capacity: at the threshold {pct(share, 1)} of the test customers are flagged, more than the {pct(cap)} the team can contact.")
+    thr = d.get("threshold", (m.get("threshold") or {}).get("threshold"))
+    if thr is not None and meta:
+        served = meta.get("threshold", (meta.get("decision") or {}).get("threshold"))
+        if served is None: items.append(f"Serving threshold: the saved model carries no decision threshold, so a service built from it labels at 0.5 while the evaluation judged {human(thr)}.")
+        elif abs(float(served) - float(thr)) > 1e-6: items.append(f"Serving threshold: the saved model labels at {human(served)} but the evaluation judged {human(thr)}.")
+        else: items.append(f"Serving threshold: the saved model labels at the evaluated threshold ({human(thr)}); a change of threshold needs a new evaluation.")
+    return items
+
+# %% ../nbs/87_report_render.ipynb #e221df59
+def _lowest_group(m, g, k) -> str:
+    "The group with the lowest rate behind a gap, when stage 09 saved per-group rates (`fairness_groups`: attribute -> group -> {recall, selection_rate, n})."
+    key = "recall" if "opportunity" in k else "selection_rate"
+    rates = [(r[key], name) for name, r in ((m.get("fairness_groups") or {}).get(g) or {}).items() if isinstance(r, dict) and r.get(key) is not None]
+    return f" (lowest: {min(rates)[1]}, {pct(min(rates)[0])})" if rates else ""
+
+# %% ../nbs/87_report_render.ipynb #632eff38
+def _risks_of_findings(m: dict) -> list:
+    "Risks from the test results: group ratios below `FAIR_RATIO`, sensitivity to drift, calibration, wide intervals."
+    items = []
+    for g, gaps in (m.get("fairness") or {}).items():
+        for k, v in (gaps or {}).items():
+            if k.endswith("_ratio") and v is not None and v < FAIR_RATIO:
+                items.append(f"Fairness, customers grouped by {g}: {plain(k)} is {human(v, 2)}, below {FAIR_RATIO}" + _lowest_group(m, g, k)
+                             + (" — the model finds a much smaller share of one group's positive cases than of another's; review before use." if "opportunity" in k else "."))
+    items += [r for r in [_robust_risk(m)] if r]
     rob = [r for r in (m.get("robustness") or []) if r.get("error")]
     if rob: items.append(f"The pipeline raised on perturbed inputs ({rob[0]['kind']}): {rob[0]['error'][:120]}.")
     cal = m.get("calibration") or {}
-    if cal.get("uncalibrated") and cal.get("sigmoid") and cal["sigmoid"]["brier"] < 0.9 * cal["uncalibrated"]["brier"]:
-        items.append("Scores are not calibrated probabilities (recalibration lowers the Brier score by over 10 %): do not read them as churn probabilities without recalibrating.")
-    items += ["Trained on one snapshot: behaviour and prices change (concept drift); performance must be monitored and the model retrained.",
-              "Correlation, not causation: explanations describe the model, not the effect of changing a customer's situation.",
-              "The offer's real effect (acceptance rate) is an assumption until the online test measures it."]
-    return "<ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>" + _figs(info, "risks")
+    if cal.get("uncalibrated") and cal["uncalibrated"].get("brier"):
+        best = min((v.get("brier", 1e9), k) for k, v in cal.items() if k != "uncalibrated" and isinstance(v, dict))
+        gain = 1 - best[0] / cal["uncalibrated"]["brier"]
+        items.append(f"Calibration: recalibrating ({best[1]}) lowers the probability error (Brier score) by {pct(gain)}: do not read the scores as probabilities without recalibrating."
+                     if gain > 0.1 else f"Calibration: the scores are close to probabilities (recalibration would change the probability error by {pct(max(gain, 0))}).")
+    for k, v in (m.get("test") or {}).items():
+        if isinstance(v, dict) and v.get("high") is not None and k in (m.get("metric"), "roc_auc") and v["high"] - v["low"] > 0.08:
+            items.append(f"Wide interval on {plain(k)}: {human(v['low'], 3)} to {human(v['high'], 3)}; the test split is small for fine comparisons.")
+    return items
+
+# %% ../nbs/87_report_render.ipynb #93f14bff
+def risk_items(info) -> list:
+    "The risks of this run, generated from its findings (mode, checks, capacity, serving threshold, fairness, drift, calibration, intervals), then the limits every such model shares."
+    return _risks_of_decision(info) + _risks_of_findings(_metrics(info)) + [
+        "Trained on one snapshot: behaviour and prices change (concept drift); performance must be monitored and the model retrained.",
+        "Correlation, not causation: explanations describe the model, not the effect of changing a customer's situation.",
+        "The offer's real effect (the acceptance rate) is an assumption until an online test measures it."]
+
+# %% ../nbs/87_report_render.ipynb #99f12d7a
+def section_risks(info) -> str:
+    return "<ul class='risks'>" + "".join(f"<li>{_e(i)}</li>" for i in risk_items(info)) + "</ul>" + _figs(info, "risks")
 
 # %% ../nbs/87_report_render.ipynb #c74784e7
 def section_monitoring(info) -> str:
@@ -243,33 +520,48 @@ def section_monitoring(info) -> str:
     if not info["monitoring"]: parts.append(not_available("monitoring/", "11"))
     parts.append("<ul><li>Inputs: drift per feature (PSI, KS / chi-square) against the training data, monthly; alert at PSI &gt; 0.2.</li>"
                  "<li>Predictions: share above the threshold and mean score; an unexplained jump is an incident.</li>"
-                 "<li>Outcomes: realised churn of contacted vs held-out customers after the 30-day horizon; precision at capacity.</li>"
-                 "<li>Service: error rate and latency of the API (stage 10); schema violations.</li>"
+                 "<li>Outcomes: realised outcome of contacted vs held-out customers after the horizon; precision at capacity.</li>"
+                 "<li>Service: error rate and latency of the API; schema violations.</li>"
                  "<li>Retrain when the primary metric on fresh labels falls below the acceptance bar or drift persists two months.</li></ul>")
     ot = m.get("online_test")
-    if ot: parts.append("<h4>Online test plan</h4>" + html_table(ot))
+    if ot and ot.get("n_per_arm"):
+        parts.append("<h4>Online test plan</h4><p>" + _e(f"Hold out {pct(ot.get('traffic'))} of the customers as a control group: {human(ot['n_per_arm'])} contacted customers per arm "
+                     f"detect a drop of the outcome rate from {pct(ot.get('p_control'))} to {pct(ot.get('p_treatment'))}, which takes about {human(ot.get('months_needed'))} month(s).") + "</p>")
     return "".join(parts) + _figs(info, "monitoring")
 
 # %% ../nbs/87_report_render.ipynb #52203d1b
 def section_summary(info) -> str:
-    d, m, s = info["artefacts"].get("decision.json"), _metrics(info), _spec(info)
+    d, m, s = _decision(info), _metrics(info), _spec(info)
     if not d: return not_available("decision.json (the go / no-go of stage 09)", "09") + f"<p>{_e(s.get('question', ''))}</p>"
-    go = d.get("decision") == "go"
-    pm = (m.get("test") or {}).get(m.get("metric"), {})
-    metric = f"{m.get('metric')} {pm['value']:.3f} (95 % interval {pm['low']:.3f}–{pm['high']:.3f})" if pm.get("low") is not None else ""
-    return (f"<p class='decision {'go' if go else 'nogo'}'>Decision: {'GO' if go else 'NO-GO'}</p>"
-            f"<p>{_e(s.get('question', ''))}</p><p class='key'>{_e(business_sentence(info))}</p>"
-            f"<p>Model quality on unseen data (test split): {_e(metric)}.</p>"
-            "<ul>" + "".join(f"<li>{_e(r)}</li>" for r in d.get("reasons", [])) + "</ul>")
+    go = d.get("go", d.get("decision") == "go")
+    what = _e(s.get("action") or "act on the model's scores")
+    parts = [f"<p class='decision {'go' if go else 'nogo'}'>Decision: {'GO' if go else 'NO-GO'}</p>",
+             f"<p><b>{_e(s.get('question', ''))}</b> " + (f"Recommendation: {what}." if go else "Recommendation: do not use this model yet.") + "</p>"]
+    bs, asm = business_sentence(info), assumptions_sentence(info)
+    parts.append(f"<p class='key'>{_e(bs)}</p>" if bs else "<p>No money figure: the problem specification has no costs (offer cost, acceptance rate, customer value).</p>")
+    if asm: parts.append(f"<p>{_e(asm)}</p>")
+    bl, mo = d.get("baseline") or {}, d.get("model") or {}
+    metric = bl.get("metric") or mo.get("metric") or d.get("metric") or m.get("metric")
+    pm = mo if mo.get("value") is not None else (m.get("test") or {}).get(metric) or {}
+    if pm.get("value") is not None:
+        iv = f" (95 % interval {human(pm['low'], 2)} to {human(pm['high'], 2)})" if pm.get("low") is not None else ""
+        vs = f", against {human(bl['value'], 2)} for the baseline ({baseline_words(info)})" if bl.get("value") is not None else ""
+        parts.append(f"<p>Quality on customers the model never saw, {_e(plain(metric))}: {_e(human(pm['value'], 2))}{_e(iv)}{_e(vs)}.</p>")
+    parts.append(f"<p>{_e(bar_sentence(s.get('acceptance_bar') or {}))}</p>")
+    rs = d.get("reasons") or []
+    if rs: parts.append("<ul>" + "".join(f"<li>{_e(plain_text(_public(r)))}</li>" for r in rs) + "</ul>")
+    parts.append("<p class='note'>The main risks are listed under <a href='#risks'>Risks and limitations</a>.</p>")
+    return "".join(parts)
 
 # %% ../nbs/87_report_render.ipynb #b9bdd478
 def section_appendix(info) -> str:
     man = info["artefacts"].get("manifest.json") or {}
     parts = [html_table({k: v for k, v in (man.get("parameters") or {}).items()}) if man else not_available("manifest.json (written by the runner)")]
-    if man.get("stages"): parts.append(html_table([{k: r.get(k) for k in ("stage", "status", "duration_s")} for r in man["stages"]], max_rows=20))
+    if man.get("stages"): parts.append(html_table([{"stage": r.get("stage"), "status": r.get("status"), "seconds": r.get("duration_s")} for r in man["stages"]], max_rows=20, index=False))
     parts.append("<p>Artefacts present: " + _e(", ".join(sorted(info["artefacts"])) or "none") + ". Missing: " + _e(", ".join(info["missing"]) or "none") + ".</p>")
-    other = _figs(info, "appendix")
-    return "".join(parts) + ("<h4>Other figures of this run</h4>" + other if other else "")
+    rest = [n for n in info["figures"] if n not in chosen_figures(info)]
+    if rest: parts.append(f"<p class='note'>{len(rest)} more figures of this run are kept in figures/ for the lessons, not shown here: " + _e(", ".join(rest)) + ".</p>")
+    return "".join(parts)
 
 SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KPIs", section_problem),
             ("data", "Data and its quality", section_data), ("eda", "Key EDA findings", section_eda),
@@ -279,29 +571,38 @@ SECTIONS = [("summary", "Summary", section_summary), ("problem", "Problem and KP
             ("appendix", "Appendix: run details", section_appendix)]
 
 # %% ../nbs/87_report_render.ipynb #6ecd54cc
-CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45;overflow-wrap:break-word}
 h1{border-bottom:3px solid #2c6e9b}h2{color:#2c6e9b;border-bottom:1px solid #ddd;margin-top:1.8em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top}
-thead th{background:#eef3f7}figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.8em;color:#555}.na{color:#8a5a00;background:#fff7e6;padding:.3em .6em;border-left:3px solid #e0a800}
+.tbl{max-width:100%;overflow-x:auto}table{border-collapse:collapse;margin:.6em 0;font-size:.88em;max-width:100%}
+th,td{border:1px solid #ccc;padding:.25em .55em;text-align:left;vertical-align:top;overflow-wrap:break-word;max-width:28em}
+thead th{background:#eef3f7}figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top;max-width:100%}img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.8em;color:#555;max-width:36em}.na{color:#8a5a00;background:#fff7e6;padding:.3em .6em;border-left:3px solid #e0a800}
 .key{font-size:1.1em;font-weight:600}.decision{font-size:1.4em;font-weight:700;padding:.3em .7em;display:inline-block;border-radius:4px}
-.go{background:#e3f5e6;color:#17602a}.nogo{background:#fde8e8;color:#9b1c1c}.note{color:#666;font-size:.85em}nav li{display:inline;margin-right:1em}"""
+.go{background:#e3f5e6;color:#17602a}.nogo{background:#fde8e8;color:#9b1c1c}.note{color:#666;font-size:.85em}nav li{display:inline;margin-right:1em}
+.banner{background:#fff3cd;border:2px solid #e0a800;color:#6b4e00;padding:.6em 1em;font-weight:600;border-radius:4px}"""
 
+FAST_BANNER = ("Fast mode: this run used small budgets and samples (for tests and demonstrations). Its numbers are rough "
+               "and must not be used for a decision; re-run without fast mode.")
+
+# %% ../nbs/87_report_render.ipynb #9f0417ff
 def render_report(info: dict, # from `read_run`
                   title: str = "", # page title; default from the spec
                  ) -> str:
-    "The complete HTML page for the run described by `info`."
-    s = _spec(info); title = title or f"Model report: {s.get('question') or s.get('target') or info['run_dir'].name}"
+    "The complete HTML page for the run described by `info` (absolute paths made relative, a banner on a fast run)."
+    s = _spec(info); title = title or f"Model report: {s.get('question') or (('predicting ' + str(s['target'])) if s.get('target') else info['run_dir'].name)}"
     body = []
     for key, head, fn in SECTIONS:
         try: content = fn(info)
         except Exception as e: content = f"<p class='na'>This section could not be built: {_e(type(e).__name__)}: {_e(e)}</p>"
         body.append(f"<section id='{key}'><h2>{_e(head)}</h2>\n{content}\n</section>")
     nav = "<nav><ul>" + "".join(f"<li><a href='#{k}'>{_e(h)}</a></li>" for k, h, _ in SECTIONS) + "</ul></nav>"
+    banner = f"<p class='banner' id='fast-banner'>{_e(FAST_BANNER)}</p>" if is_fast(info) else ""
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title><style>{CSS}</style></head>"
-            f"<body><h1>{_e(title)}</h1><p class='note'>Run folder {_e(info['run_dir'].name)} · generated {stamp} by ml_lifecycle.report</p>"
+    page = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)}</title><style>{CSS}</style></head>"
+            f"<body>{banner}<h1>{_e(title)}</h1><p class='note'>Run folder {_e(info['run_dir'].name)} · generated {stamp} by ml_lifecycle.report</p>"
             f"{nav}\n" + "\n".join(body) + "</body></html>")
+    return scrub_paths(page, info["run_dir"])
 
 # %% ../nbs/87_report_render.ipynb #823eb4ef
 def check_report(path, # a report.html
@@ -326,6 +627,48 @@ def check_report(path, # a report.html
     bad = [s[:40] for s in p.imgs if not s.startswith("data:image/png;base64,")]
     if bad: raise ValueError(f"{path}: image(s) not embedded: {bad}")
     return dict(sections=len(p.sections), images=len(p.imgs), external=len(p.ext))
+
+# %% ../nbs/87_report_render.ipynb #28074e7c
+def owner_of(info) -> str:
+    "The model's owner: the `owner` key of the run's settings.ini (else of the settings in force)."
+    from ml_lifecycle.config import read_settings
+    p = Path(info["run_dir"]) / "settings.ini"
+    try: return read_settings(p if p.exists() else None, env=not p.exists()).get("owner") or "unassigned"
+    except (ValueError, OSError): return "unassigned"
+
+# %% ../nbs/87_report_render.ipynb #d6e4b208
+def _group_facts(df, y, groups) -> dict:
+    "Rows and outcome rate (when `y` is given) per group of each column in `groups`; numeric columns with many values in quartiles."
+    import pandas as pd
+    out = {}
+    for g in (g for g in groups if g in df):
+        col = df[g]
+        if col.nunique() > 12 and pd.api.types.is_numeric_dtype(col):
+            col = pd.qcut(col, 4, duplicates="drop").map(lambda iv: f"{iv.left:.4g} to {iv.right:.4g}" if iv == iv else "missing")
+        fr = pd.DataFrame({"group": col.astype(str).fillna("missing"), "y": y if y is not None else float("nan")})
+        out[g] = {k: {"rows": int(len(v)), "rate": float(v.y.mean()) if y is not None else None} for k, v in fr.groupby("group")}
+    return out
+
+# %% ../nbs/87_report_render.ipynb #f9660d23
+def split_facts(info, # from `read_run`
+                split: str = "train", # train, valid or test
+                groups: tuple = (), # columns to describe by group (size and outcome rate)
+               ) -> dict:
+    "One split of the run from splits/<split>.parquet: rows, prevalence of the positive class (or the target's mean), the window of its date columns, and group sizes."
+    import pandas as pd
+    s, meta = _spec(info), info["artefacts"].get("model_meta.json") or {}
+    out = {"rows": ((info["artefacts"].get("splits.json") or {}).get("sizes") or {}).get(split)}
+    p = Path(info["run_dir"]) / "splits" / f"{split}.parquet"
+    if not p.exists(): return out
+    df = pd.read_parquet(p); out["rows"] = len(df)
+    t, task = s.get("target") or meta.get("target"), s.get("task") or meta.get("task")
+    y = df[t] if t in df else None
+    if y is not None and task == "binary": y = (y.astype(str) == str(s.get("positive_label", meta.get("positive_label")))).astype(float); out["prevalence"] = float(y.mean())
+    elif y is not None and task == "regression": out["target_mean"] = float(y.mean())
+    dates = df.select_dtypes(include=["datetime", "datetimetz"])
+    out["window"] = {c: (str(dates[c].min().date()), str(dates[c].max().date())) for c in list(dates.columns)[:3] if dates[c].notna().any()}
+    out["groups"] = _group_facts(df, y if task == "binary" else None, groups)
+    return out
 
 # %% ../nbs/87_report_render.ipynb #59fa89fe
 def demo_run(folder, # an empty or new folder to fill

@@ -6,20 +6,23 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/presenting_results.html.md"""
 
 # %% ../nbs/12_presenting_results.ipynb #463c9d3c
 from __future__ import annotations
-import json
+import html, json
 from datetime import datetime, timezone
 from pathlib import Path
-from .render import (CAPTIONS, CSS, FIGURE_RULES, SECTIONS, business_sentence, check_report, demo_run, fig_data_uri, figure_html, figure_section, html_table, md_to_html, metrics_figure, not_available, pd_frame, png_data_uri, render_report, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary,
-    _e, _figs, _metrics, _money, _spec)  # the page's machinery: nbs/87_report_render.ipynb
-_all_ = ['CAPTIONS', 'CSS', 'FIGURE_RULES', 'SECTIONS', 'business_sentence', 'check_report', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'md_to_html', 'metrics_figure', 'not_available', 'pd_frame', 'png_data_uri', 'render_report', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary']  # re-exported: `from ml_lifecycle.report import *` gives them as before
+from .render import (CAPTIONS, CSS, FAIR_RATIO, FAST_BANNER, MAX_FIGURES, REPORT_FIGURES, SECTIONS, assumptions_sentence, bar_sentence, baseline_words, business_sentence, check_report, chosen_figures, demo_run, fig_data_uri, figure_html, figure_section, html_table, human, is_fast, md_to_html, metrics_figure, money, monthly_gain, not_available, owner_of, pct, pd_frame, plain, plain_text, png_data_uri, quality_summary, recipe_sentence, render_report, risk_items, scrub_paths, section_appendix, section_candidates, section_data, section_eda, section_evaluation, section_fairness, section_model, section_monitoring, section_problem, section_risks, section_summary, split_facts,
+    _decision, _e, _figs, _kv, _metrics, _money, _public, _spec)  # the page's machinery: nbs/87_report_render.ipynb
+_all_ = ['CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS', 'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report', 'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human', 'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct', 'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report', 'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks', 'section_summary', 'split_facts']  # re-exported: `from ml_lifecycle.report import *` gives them as before
 
 # %% auto #0
-__all__ = ['ARTEFACTS', 'read_run', 'model_card', 'build_report', 'CAPTIONS', 'CSS', 'FIGURE_RULES', 'SECTIONS',
-           'business_sentence', 'check_report', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section',
-           'html_table', 'md_to_html', 'metrics_figure', 'not_available', 'pd_frame', 'png_data_uri', 'render_report',
-           'section_appendix', 'section_candidates', 'section_data', 'section_eda', 'section_evaluation',
-           'section_fairness', 'section_model', 'section_monitoring', 'section_problem', 'section_risks',
-           'section_summary']
+__all__ = ['ARTEFACTS', 'read_run', 'card_details', 'card_metrics', 'card_data', 'card_groups', 'model_card', 'build_report',
+           'CAPTIONS', 'CSS', 'FAIR_RATIO', 'FAST_BANNER', 'MAX_FIGURES', 'REPORT_FIGURES', 'SECTIONS',
+           'assumptions_sentence', 'bar_sentence', 'baseline_words', 'business_sentence', 'check_report',
+           'chosen_figures', 'demo_run', 'fig_data_uri', 'figure_html', 'figure_section', 'html_table', 'human',
+           'is_fast', 'md_to_html', 'metrics_figure', 'money', 'monthly_gain', 'not_available', 'owner_of', 'pct',
+           'pd_frame', 'plain', 'plain_text', 'png_data_uri', 'quality_summary', 'recipe_sentence', 'render_report',
+           'risk_items', 'scrub_paths', 'section_appendix', 'section_candidates', 'section_data', 'section_eda',
+           'section_evaluation', 'section_fairness', 'section_model', 'section_monitoring', 'section_problem',
+           'section_risks', 'section_summary', 'split_facts']
 
 # %% ../nbs/12_presenting_results.ipynb #515afe98
 ARTEFACTS = {  # file -> (stage, what it holds)
@@ -54,33 +57,78 @@ def read_run(run_dir, # a run folder
     serve = sorted(str(p.relative_to(rd)) for p in (rd / "serve").rglob("*") if p.is_file()) if (rd / "serve").is_dir() else []
     return dict(run_dir=rd, artefacts=art, missing=missing, figures=figs, model=model, monitoring=mon, serve=serve)
 
-# %% ../nbs/12_presenting_results.ipynb #e3320af2
-def _round(v, n=4): return round(v, n) if isinstance(v, float) else ("n/a" if v is None else v)
+# %% ../nbs/12_presenting_results.ipynb #255d8300
+def _md(x) -> str: return html.escape(str(x), quote=False).replace("|", "\\|")  # a value from the data, inert in markdown and in a table
 
+def card_details(info, s, m, d, meta) -> list:
+    "Model details and intended use: what the model is, its version, date and owner, its threshold; what it is for and not for."
+    name, thr = meta.get("model_name") or m.get("model_name") or "model", d.get("threshold", (m.get("threshold") or {}).get("threshold"))
+    how = _public(plain_text(d.get("chosen_by") or (m.get("threshold") or {}).get("rule", ""))).rstrip(".")
+    rule = f"- Decision threshold: {human(thr)}" + (f". {_md(how)}." if how else "") if thr is not None else f"- Decision rule: {_md(d.get('rule', 'the most probable class' if s.get('task') == 'multiclass' else 'the predicted value'))}"
+    return [f"# Model card: {_md(name)} predicting `{_md(s.get('target', '?'))}`", "", "## Model details",
+            f"- Model: {_md(name)}" + (f" ({_md(_kv(meta['params']))})" if isinstance(meta.get("params"), dict) else ""),
+            f"- Version: {_md(str(meta.get('model_sha256') or meta.get('sha256') or 'unknown')[:12])} (start of the model file's sha256); file {_md(info['model'].name) if info['model'] else 'not saved in this run'}",
+            f"- Date: {_md(str(meta.get('saved_at') or 'unknown')[:10])}; card written {datetime.now(timezone.utc).date()}", f"- Owner: {_md(owner_of(info))}",
+            f"- Task: {_md(s.get('task', meta.get('task', '?')))}; target `{_md(s.get('target', '?'))}`; positive label {_md(s.get('positive_label', 'n/a'))}", rule, "",
+            "## Intended use", f"- Primary use: {_md(s.get('question') or 'not stated')} Action: {_md(s.get('action') or 'not specified')}" + (f", for at most {pct(s['capacity'])} of the customers a month." if s.get("capacity") else "."),
+            "- Intended users: the team that carries out this action, with a person reviewing the list before contact.",
+            "- Out of scope: decisions about individuals beyond the stated action (pricing, credit, employment, termination of service); "
+            "populations, products or periods unlike the training data; reading the scores as causes.", ""]
+
+# %% ../nbs/12_presenting_results.ipynb #992791c6
+def card_metrics(info, s, m, d) -> list:
+    "Factors and metrics: the groups evaluated, the primary metric and why, every test metric with its interval, the money, the decision and the baseline."
+    t = {k: v for k, v in (m.get("test") or {}).items() if isinstance(v, dict) and v.get("low") is not None}
+    go = "GO" if d.get("go", d.get("decision") == "go") else "NO-GO"
+    L = ["## Factors", "- Groups evaluated: " + (", ".join(_md(g) for g in (m.get("fairness") or {})) or "none (no group attributes in this run)") + ".",
+         "- Other factors that change performance: drift of the inputs (usage, prices), a change of the offer or of the contact capacity.", "",
+         "## Metrics", f"- Primary metric: {_md(plain(s.get('metric') or m.get('metric')))}" + (f" — {_md(_public(s['metric_reason']))}" if s.get("metric_reason") else ""), ""]
+    L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {_md(plain(k))} | {human(v['value'], 3)} | {human(v['low'], 3)} to {human(v['high'], 3)} |" for k, v in t.items()] if t else ["_No test metrics with intervals in this run._"]
+    L += ["", f"- Business result: {_md(business_sentence(info))} {_md(assumptions_sentence(info))}" if monthly_gain(info) else "- Business result: not computed (the specification has no costs).",
+          f"- Decision: {go}. " + " ".join(_md(_public(plain_text(r))).rstrip(".") + "." for r in d.get("reasons", [])) if d else "- Decision: not taken in this run.",
+          f"- Baseline: {_md(baseline_words(info) or 'none recorded')}", ""]
+    return L
+
+# %% ../nbs/12_presenting_results.ipynb #b202a565
+def _columns_line(info, s):
+    "Model-card line: columns that are not model inputs (ids, ignored), how the rows were split, the runner's time-order warning."
+    how, warn = (info["artefacts"].get("splits.json") or {}).get("how", "?"), (info["artefacts"].get("manifest.json") or {}).get("warnings", [])
+    return (f"- Not model inputs: ids {s.get('id_columns', [])}, ignored {s.get('ignore_columns', [])}; split: {how}"
+            + (f" by {s['time_column']}" if s.get("time_column") else "") + "".join(f"; warning: {w}" for w in warn))
+
+# %% ../nbs/12_presenting_results.ipynb #be74094a
+def card_data(info, s, m, meta) -> list:
+    "Evaluation and training data: rows, prevalence, how the split was made, the window the training data cover."
+    tr, te, how = split_facts(info, "train"), split_facts(info, "test"), (info["artefacts"].get("splits.json") or {}).get("how", "random")
+    prev = lambda f: f"; prevalence of the positive class {pct(f['prevalence'], 1)}" if f.get("prevalence") is not None else (f"; mean target {human(f['target_mean'])}" if f.get("target_mean") is not None else "")
+    return ["## Evaluation data", f"- {human(te.get('rows') or m.get('n_test'))} held-out test rows{prev(te)}; split once before any modelling ({_md(how)}) and used once, "
+            "for this evaluation; 95 % intervals from the bootstrap over the test rows.", "",
+            "## Training data", f"- Dataset: {_md(_public(s.get('dataset') or 'not recorded'))}", f"- Size: {human(tr.get('rows') or meta.get('n_train'))} rows{prev(tr)}",
+            "- Window: " + ("; ".join(f"{_md(c)} from {a} to {b}" for c, (a, b) in (tr.get("window") or {}).items()) or "no date column in the training data"), _md(_columns_line(info, s)), ""]
+
+# %% ../nbs/12_presenting_results.ipynb #8f79729d
+def card_groups(info, m) -> list:
+    "Quantitative analyses by group (the gaps at the threshold, the groups' sizes and outcome rates) and the ethical considerations."
+    fa, te = m.get("fairness") or {}, split_facts(info, "test", tuple(m.get("fairness") or ()))
+    keys = list(next(iter(fa.values()))) if fa else []
+    L = ["## Quantitative analyses", ""] + (["| group attribute | " + " | ".join(_md(plain(k)) for k in keys) + " |", "|---" * (1 + len(keys)) + "|"] +
+         [f"| {_md(g)} | " + " | ".join(human(gaps.get(k), 2) for k in keys) + " |" for g, gaps in fa.items()] if fa else ["_No results by group in this run (binary tasks with group attributes have them)._"])
+    L += [""] + [f"- Test rows by {_md(g)}: " + "; ".join(f"{_md(k)}: {human(v['rows'])} rows" + (f" ({pct(v['rate'])} positive)" if v.get("rate") is not None else "") for k, v in rows.items()) for g, rows in (te.get("groups") or {}).items()]
+    return L + ["", "## Ethical considerations",
+                "- Personal data: identifiers are pseudonymised; names and e-mails are not model inputs. Keep the scored list to the team that acts on it.",
+                f"- Fairness: group ratios below {FAIR_RATIO} are listed under the caveats; a group reached less often gets fewer offers.",
+                "- Customers who are not contacted get no offer: the action should benefit the contacted customers, never penalise the others.",
+                "- A person reviews the contact list; customers can decline the offer and ask why they were chosen.", ""]
+
+# %% ../nbs/12_presenting_results.ipynb #54089438
 def model_card(info: dict, # from `read_run`
               ) -> str:
-    "The model card (markdown) of the run."
-    s, m, d = _spec(info), _metrics(info), info["artefacts"].get("decision.json") or {}
-    meta = info["artefacts"].get("model_meta.json") or {}
-    na = lambda f: f"_not available in this run: {f}_"
-    L = [f"# Model card: {meta.get('model_name') or m.get('model_name') or 'model'} for `{s.get('target', '?')}`", "",
-         "## Model details", f"- Model: {meta.get('model_name', na('model_meta.json'))}; file: {info['model'].name if info['model'] else na('model.skops')}",
-         f"- Model sha256: {meta.get('model_sha256') or meta.get('sha256') or na('model_meta.json')}", f"- Task: {s.get('task', '?')}; target: `{s.get('target', '?')}`; positive label: {s.get('positive_label')}",
-         f"- Card written: {datetime.now(timezone.utc).date()}", "", "## Intended use",
-         f"- {s.get('question') or na('problem_spec.json')}", f"- Action: {s.get('action') or 'not specified'}; capacity: {s.get('capacity')}",
-         "- Out of scope: decisions about individuals beyond the stated action (pricing, credit, termination); populations unlike the training data.", "",
-         "## Data", f"- Dataset: {s.get('dataset') or '?'}; test rows: {m.get('n_test', '?')}; splits fixed once (train / validation / test).", "",
-         "## Evaluation (test split, 95 % bootstrap intervals)"]
-    t = m.get("test") or {}
-    L += ["| metric | value | 95 % interval |", "|---|---|---|"] + [f"| {k} | {v['value']:.4f} | {v['low']:.4f} – {v['high']:.4f} |" for k, v in t.items() if isinstance(v, dict) and v.get("low") is not None] if t else [na("metrics.json")]
-    th = m.get("threshold") or {}
-    L += ["", f"- Decision threshold: {_round(th.get('threshold', 'n/a'), 3)} ({th.get('rule', 'no threshold for this task')})", f"- {business_sentence(info) or 'Business impact: no costs in the specification.'}",
-          f"- Baseline: {(m.get('baseline') or {}).get('name', 'n/a')} = {_round((m.get('baseline') or {}).get('value'))}", "",
-          "## Fairness"] + ([f"- by {g}: " + ", ".join(f"{k} {v:.3f}" for k, v in gaps.items()) for g, gaps in (m.get("fairness") or {}).items()] or [na("fairness gaps (stage 09)")])
-    L += ["", "## Decision", f"- {d.get('decision', na('decision.json')).upper() if d else na('decision.json')}"] + [f"- {r}" for r in d.get("reasons", [])]
-    L += ["", "## Caveats and recommendations", "- Trained on one snapshot; monitor drift and realised outcomes, retrain when the bar is no longer met.",
-          "- Explanations are associations, not causal effects.", "- Re-evaluate fairness when the population or the threshold changes.", ""]
-    return "\n".join(L)
+    "The model card (markdown) of the run, with the sections of Mitchell et al. (2019); values escaped, paths relative, nothing course-internal."
+    s, m, d, meta = _spec(info), _metrics(info), _decision(info), info["artefacts"].get("model_meta.json") or {}
+    L = card_details(info, s, m, d, meta) + card_metrics(info, s, m, d) + card_data(info, s, m, meta) + card_groups(info, m)
+    L += ["## Caveats and recommendations"] + [f"- {_md(_public(r))}" for r in risk_items(info)]
+    L += ["- Re-evaluate when the population, the offer, the costs or the threshold change; monitor drift monthly.", ""]
+    return scrub_paths("\n".join(L), info["run_dir"])
 
 # %% ../nbs/12_presenting_results.ipynb #2af492b9
 def build_report(run_dir, # the run folder

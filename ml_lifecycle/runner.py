@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from .config import resolve_params, write_settings, check_target, RunParams
+from .config import check_columns, check_test_table, id_like_columns, time_ordered_by, time_order_warning
 
 # %% auto #0
-__all__ = ['STAGE_RE', 'CORE_PACKAGES', 'PARAM_NAMES', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages',
-           'notebook_params', 'read_user_table', 'is_builtin', 'preflight', 'task_dataset_args', 'new_run_dir',
-           'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest', 'StageFailed', 'run_stage', 'run_series']
+__all__ = ['STAGE_RE', 'CORE_PACKAGES', 'PARAM_NAMES', 'COLUMN_OPTIONS', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages',
+           'notebook_params', 'read_user_table', 'is_builtin', 'preflight', 'column_notes', 'task_dataset_args',
+           'new_run_dir', 'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest', 'StageFailed', 'run_stage',
+           'run_series']
 
 # %% ../nbs/92_runner.ipynb #971aeca3
 STAGE_RE = re.compile(r"^(\d\d)_(\w+)\.ipynb$")
@@ -100,14 +102,41 @@ def is_builtin(data: str) -> bool:
 
 # %% ../nbs/92_runner.ipynb #c471bc3f
 def preflight(cfg: RunParams, # resolved run parameters
+              notes: dict | None = None, # filled with what the columns revealed (see `column_notes`), for the manifest
              ) -> RunParams:
-    "Validate data, target and task before a run; returns `cfg` with `data` made absolute. Raises with a clear message."
-    if is_builtin(cfg.data): return cfg
+    "Validate data, target, task and the column options before a run; returns `cfg` with `data` made absolute. Raises with a clear message."
+    if is_builtin(cfg.data):
+        if cfg.test_data: raise ValueError(f"--test-data needs --data to be a file; the built-in {cfg.data!r} data are assembled in stage 02")
+        return cfg
     p = Path(cfg.data).expanduser().resolve()
     df = read_user_table(p)
     cfg.task = check_target(df, cfg.target, cfg.task, source=f"data file {p}")
     cfg.data = str(p)
+    check_columns(df, cfg, source=f"data file {p.name}")
+    if cfg.test_data: _check_test_file(cfg, df)
+    if notes is not None: notes.update(column_notes(cfg, df))
     return cfg
+
+# %% ../nbs/92_runner.ipynb #aa5a7d2b
+def _check_test_file(cfg, df):
+    "Make cfg.test_data absolute and check it against the training table (columns, labels, classes)."
+    p = Path(cfg.test_data).expanduser().resolve()
+    if not p.exists(): raise FileNotFoundError(f"--test-data {p}: file does not exist")
+    if p == Path(cfg.data): raise ValueError(f"--test-data {p}: that is the data file itself; the test rows must be other rows")
+    test = read_user_table(p)
+    check_test_table(df, test, cfg.target, cfg.task, source=f"--test-data {p.name}")
+    cfg.test_data = str(p)
+
+def column_notes(cfg, # run parameters after `check_columns`
+                 df, # the training table
+                ) -> dict:
+    "What the run does with the columns: declared and detected ids, ignored columns, time column, time-order warnings."
+    declared = set(cfg.id_columns) | set(cfg.ignore) | {cfg.target} | ({cfg.time_column} if cfg.time_column else set())
+    detected = id_like_columns(df, exclude=declared)
+    ordered = [] if cfg.time_column else time_ordered_by(df, exclude=declared | set(detected))
+    return dict(id_columns=list(cfg.id_columns), detected_id_columns=detected, ignore=list(cfg.ignore),
+                time_column=cfg.time_column, time_ordered=ordered, test_data=cfg.test_data,
+                warnings=[time_order_warning(ordered[0])] if ordered else [])
 
 # %% ../nbs/92_runner.ipynb #45fb5dff
 def task_dataset_args(data: str | None, # what --data says: a file, a built-in name, or a task dataset name
@@ -215,14 +244,17 @@ def run_stage(stage: Stage, # the stage to execute
     return out
 
 # %% ../nbs/92_runner.ipynb #1a136d74
-PARAM_NAMES = ("data", "target", "task", "seed", "run_dir", "fast", "settings")
+PARAM_NAMES = ("data", "target", "task", "seed", "run_dir", "fast", "settings", "id_columns", "ignore", "time_column", "test_data", "positive_label")
+COLUMN_OPTIONS = PARAM_NAMES[7:]  # the options that say what the columns are
 
 def _stage_record(s: Stage):
     return dict(stage=s.label, notebook=str(s.path), status="pending", start=None, duration_s=None, output=None)
 
-def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra):
+def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra, columns=None):
     data, target, task = task_dataset_args(data, target, task)
-    cfg = preflight(resolve_params(data=data, target=target, task=task, seed=seed, fast=fast, settings=settings))
+    notes = {}
+    given = {k: v for k, v in (columns or {}).items() if v is not None}
+    cfg = preflight(resolve_params(data=data, target=target, task=task, seed=seed, fast=fast, settings=settings, **given), notes)
     if run_dir is None:
         rd = new_run_dir(cfg.runs_dir, f"{Path(str(cfg.data)).stem}-{cfg.target}")
     else:
@@ -232,11 +264,11 @@ def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra)
     rd = rd.resolve()
     frozen = write_settings(cfg, rd / "settings.ini")
     params = dict(data=str(cfg.data), target=cfg.target, task=cfg.task, seed=cfg.seed, run_dir=str(rd),
-                  fast=cfg.fast, settings=str(frozen), **extra)
+                  fast=cfg.fast, settings=str(frozen), **{k: getattr(cfg, k) for k in COLUMN_OPTIONS}, **extra)
     manifest = dict(created=_now(), run_dir=str(rd), parameters=params, settings=cfg.as_dict(),
                     python=sys.version.split()[0], platform=platform.platform(), packages=_versions(),
                     git_commit=_git_commit(), inputs=input_hashes(cfg.data), status="running",
-                    stages=[_stage_record(s) for s in stages])
+                    stages=[_stage_record(s) for s in stages], columns=notes, warnings=notes.get("warnings", []))
     write_manifest(rd, manifest)
     return rd, manifest
 
@@ -278,6 +310,11 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
                seed: int | None = None, # random seed; None = settings
                settings: str | Path | None = None, # settings file; None = ./settings.ini or the kit's
                params: dict | None = None, # extra notebook parameters (-p NAME VALUE)
+               id_columns: list | str | None = None, # identifier columns (never inputs); None = settings (plus those detected)
+               ignore: list | str | None = None, # columns never used as inputs (known leaks); None = settings
+               time_column: str | None = None, # date column: chronological splits, time-ordered CV; None = settings
+               test_data: str | Path | None = None, # a fixed test file with the data's columns; None = settings (hold out test_size)
+               positive_label: str | None = None, # the class of interest of a binary task; None = settings (auto)
                nb_dir: str | Path | None = None, # folder of stage notebooks; None = the kit's
                progress: bool | None = None, # progress bars; None = when stderr is a terminal
                log=print, # where to report each finished stage
@@ -297,7 +334,10 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
         if first is None: log(f"run {rd} already finished; nothing to resume"); return rd
     else:
         chosen, first = select_stages(all_stages, stages), 0
-        rd, manifest = _start_run(data, target, task, seed, fast, settings, run_dir, chosen, extra)
+        columns = dict(id_columns=id_columns, ignore=ignore, time_column=time_column,
+                       test_data=None if test_data is None else str(test_data), positive_label=positive_label)
+        rd, manifest = _start_run(data, target, task, seed, fast, settings, run_dir, chosen, extra, columns)
+        for w in manifest.get("warnings", []): log(f"warning: {w}")
     if progress is None: progress = sys.stderr.isatty()
     log(f"run folder: {rd}")
     bar = tqdm(range(first, len(chosen)), desc="stages", unit="stage", disable=not progress, leave=True)

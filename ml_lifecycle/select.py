@@ -119,7 +119,8 @@ def k_curve(spec, # the ProblemSpec
     from sklearn.pipeline import make_pipeline
     from ml_lifecycle.features import make_feature_pipeline
     check_cv_inputs(X, y, spec.task, n_splits)
-    cv = (KFold if spec.task == "regression" else StratifiedKFold)(n_splits, shuffle=True, random_state=seed)
+    from ml_lifecycle.experiments import cv_folds, time_ordered
+    X, y = time_ordered(X, y, spec); cv = cv_folds(spec, n_splits, seed, X)  # time-ordered folds with a time column
     scorer, sign, y, scores = get_scorer(SCORERS[spec.metric]), (-1 if SCORERS[spec.metric].startswith("neg_") else 1), pd.Series(np.asarray(y), index=X.index), {}
     for tr, va in cv.split(X, y):  # the features are fitted once per fold, then every k reuses them
         fp = make_feature_pipeline(spec, X.iloc[tr], families, verbose=False)

@@ -11,6 +11,7 @@ from pathlib import Path
 from .service import (
     DEFAULT_MAX_BODY_BYTES, LOG_COLUMNS, BackgroundServer, BodySizeLimit, PredictionLog, atomic_output, build_column, check_batch_paths,
     free_port, is_int_dtype, model_version, parse_records, read_log, service_app, single_threaded, to_records, try_it_page, write_csv)
+from .service import accept_and_drop, not_inputs  # ids and ignored columns: accepted in a request, dropped
 
 RANGE_MARGIN = 1.0  # numeric limits = training range widened by this many range-widths on each side
 _all_ = ["DEFAULT_MAX_BODY_BYTES", "LOG_COLUMNS", "BackgroundServer", "BodySizeLimit", "PredictionLog", "free_port", "model_version",
@@ -89,7 +90,7 @@ def record_flags(record: dict, # one validated input record
 # %% ../nbs/10_deployment.ipynb #8d09266c
 def score_frame(model, # the fitted pipeline
                 X, # input rows (DataFrame, already `coerce_frame`d)
-                meta: dict, # model metadata (task, positive_label, classes, threshold)
+                meta: dict, # model metadata (task, positive_label, classes, and lesson 09's `decision`)
                ) -> list[dict]:
     "One dict per row: `score` (P(positive) for binary, the value for regression, max probability for multiclass) and `label`."
     import numpy as np
@@ -100,7 +101,8 @@ def score_frame(model, # the fitted pipeline
     if task == "binary":
         pos = meta.get("positive_label", 1)
         j = classes.index(pos) if pos in classes else (classes.index(1) if 1 in classes else 1)
-        thr = float(meta.get("threshold", 0.5))
+        from ml_lifecycle.model_io import decision_threshold
+        thr = decision_threshold(meta)  # lesson 09's threshold, carried in the metadata; 0.5 for a model never evaluated
         neg = [c for c in classes if c != classes[j]][0]
         return [dict(score=float(p), label=_plain(classes[j] if p >= thr else neg)) for p in proba[:, j]]
     return [dict(score=float(r.max()), label=_plain(classes[int(r.argmax())]),
@@ -115,7 +117,12 @@ def model_card(meta: dict, # model metadata (from `model_io.save_model`)
     "The public part of the metadata: what the model predicts, how well, from what, trained when and with which versions."
     keys = ("task", "target", "positive_label", "classes", "threshold", "model_name", "metrics", "saved_at", "versions",
             "data_sha256", "model_sha256")
-    return dict(version=model_version(meta), **{k: meta.get(k) for k in keys}, schema=meta.get("schema", []))
+    from ml_lifecycle.model_io import decision_threshold
+    d = meta.get("decision") or {}
+    card = dict(version=model_version(meta), **{k: meta.get(k) for k in keys}, schema=meta.get("schema", []))
+    card["threshold"] = decision_threshold(meta) if meta.get("task", "binary") == "binary" else None  # the one the labels use
+    card["decision"] = {k: d.get(k) for k in ("rule", "threshold", "chosen_by", "capacity", "go", "decision")} if d else None
+    return card
 
 # %% ../nbs/10_deployment.ipynb #61544a48
 def create_app(model_path: str | Path, # a .skops file saved by `model_io.save_model` (metadata sidecar beside it)
@@ -131,7 +138,7 @@ def create_app(model_path: str | Path, # a .skops file saved by `model_io.save_m
     single_threaded(model)
     schema = meta.get("schema")
     if not schema: raise ValueError(f"{model_path}: its metadata has no feature 'schema'; save it with model_io.save_model(meta={{'schema': feature_schema(X), ...}})")
-    Record = request_model(schema, margin)
+    Record = accept_and_drop(request_model(schema, margin), not_inputs(meta))  # ids sent by a client: accepted, dropped
     def score(records):  # a ValueError here is answered with a 422
         X = coerce_frame(records, schema)  # the training dtypes
         with sklearn.config_context(assume_finite=True): return score_frame(model, X, meta)  # NaN/inf already refused

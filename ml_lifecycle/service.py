@@ -17,7 +17,7 @@ DEFAULT_MAX_BODY_BYTES = 1_000_000  # 1 MB: about 1,000 records of the churn tab
 __all__ = ['DEFAULT_MAX_BODY_BYTES', 'LOG_COLUMNS', 'is_int_dtype', 'build_column', 'to_records', 'single_threaded',
            'PredictionLog', 'read_log', 'model_version', 'BodySizeLimit', 'parse_records', 'predict_endpoint',
            'try_it_page', 'service_app', 'check_batch_paths', 'atomic_output', 'write_csv', 'free_port',
-           'BackgroundServer']
+           'BackgroundServer', 'not_inputs', 'accept_and_drop']
 
 # %% ../nbs/86_service.ipynb #2594104e
 _PANDAS_INT = ("Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64")
@@ -392,3 +392,20 @@ class BackgroundServer:
         self.proc.terminate()
         try: self.proc.wait(10)
         except Exception: self.proc.kill(); self.proc.wait()
+
+# %% ../nbs/86_service.ipynb #69545bb1
+def not_inputs(meta: dict, # a saved model's metadata (with its `spec`)
+              ) -> tuple:
+    "The spec's id and ignored columns: fields a request may carry but the model never reads."
+    sp = meta.get("spec") or {}
+    return (*sp.get("id_columns", []), *sp.get("ignore_columns", []))
+
+def accept_and_drop(Record, # a pydantic request model (`serve.request_model`)
+                    names, # field names to accept and drop before validation
+                   ):
+    "A request model like `Record` (same name and schema) that drops the fields `names` instead of refusing them."
+    from pydantic import create_model, model_validator
+    skip = set(names) - set(Record.model_fields)
+    if not skip: return Record
+    drop = lambda cls, v: {k: x for k, x in v.items() if k not in skip} if isinstance(v, dict) else v
+    return create_model(Record.__name__, __base__=Record, __validators__={"drop_not_inputs": model_validator(mode="before")(classmethod(drop))})

@@ -124,3 +124,81 @@ def test_string_labels_in_scorer_and_learning_curve():
     assert len(lc) == 2 and (lc.valid > 0.7).all()
     imp = ev.permutation_frame(m, X, y, s, n_repeats=2)
     assert imp.index[0] == "a"
+
+
+# --- the decision of stage 09 (issue 16): capacity, an honest baseline, interval-aware go / no-go -------------------
+
+def _one_column_world(n=600, seed=0, spread=False):
+    "A table where `signal` carries all the information about y (or, with spread=True, `signal` and `other` share it)."
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"signal": rng.normal(size=n), "other": rng.normal(size=n), "noise": rng.normal(size=n),
+                      "plan": rng.choice(["a", "b", "c"], n), "id": np.arange(n)})
+    z = 2.0 * X.signal + (2.0 * X.other if spread else 0.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    return X, y
+
+
+def _judge(X, y, seed=0):
+    "Fit a model on the first 70 % of rows, the single-feature baseline on the same rows only, and decide on the rest."
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+    s = spec(costs=False, id_columns=["id"]); s.capacity = 1.0
+    cut = int(0.7 * len(y)); Xtr, ytr, Xte, yte = X.iloc[:cut], y[:cut], X.iloc[cut:], y[cut:]
+    model = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["plan"]), ("passthrough", ["signal", "other", "noise"])),
+                          LogisticRegression()).fit(Xtr, ytr)
+    rule = ev.fit_single_feature_rule(Xtr, ytr, s)
+    p, b = model.predict_proba(Xte)[:, 1], ev.single_feature_scores(rule, Xte)
+    cmp = ev.paired_difference(lambda yy, ss: ev.compute_metrics("binary", yy, ss)["roc_auc"], yte, p, b, n_boot=300, seed=seed)
+    ci = ev.bootstrap_ci("binary", yte, p, n_boot=50)
+    verdict = ev.decide(s, ci, cmp["baseline"]["value"], difference=dict(cmp["difference"], metric="roc_auc"))
+    return rule, cmp, verdict, ev.decision_record(s, verdict, cmp, "roc_auc", dict(name=rule["name"], description=rule["description"]),
+                                                  choice=ev.choose_threshold(yte, p, s), test_contact_rate=float((p >= 0.5).mean()))
+
+
+def test_no_go_when_one_raw_column_carries_all_the_signal():
+    "The naive baseline (best single column, chosen on training rows) matches the model: no-go, and the reason says why."
+    rule, cmp, verdict, rec = _judge(*_one_column_world())
+    assert rule["column"] == "signal" and rule["sign"] == 1.0
+    assert cmp["model"]["value"] > 0.75                                   # the model itself is good …
+    assert cmp["difference"]["low"] <= 0 < cmp["difference"]["high"] + 1e-9  # … but not clearly better than one column
+    assert verdict["decision"] == "no-go" and rec["go"] is False
+    assert any("not clearly better" in r and "FAILED" in r for r in rec["reasons"]), rec["reasons"]
+    assert rec["baseline"]["name"] == "single-feature rule: signal" and rec["baseline"]["metric"] == "roc_auc"
+
+
+def test_go_when_the_model_adds_to_the_best_column():
+    "Two columns share the signal: the model clearly beats the best single column (the same code can say go)."
+    rule, cmp, verdict, rec = _judge(*_one_column_world(spread=True))
+    assert cmp["difference"]["low"] > 0 and verdict["decision"] == "go" and rec["go"] is True
+
+
+def test_threshold_respects_the_capacity():
+    "The profit-optimal threshold contacts too many: it is raised to the capacity threshold, rounded up to 4 dp."
+    rng = np.random.default_rng(1); n = 2000
+    p = rng.beta(2, 5, n); y = (rng.random(n) < p).astype(int)
+    s = spec(); s.capacity = 0.2
+    ch = ev.choose_threshold(y, p, s)
+    assert ch["capacity_binds"] and ch["unconstrained"] < ch["threshold"]
+    assert 0.2 - 2 / n <= ch["valid_contacted_share"] <= 0.2 and (p >= ch["threshold"]).mean() == ch["valid_contacted_share"]
+    assert ch["threshold"] == round(ch["threshold"], 4) and ch["threshold"] >= ev.capacity_threshold(p, 0.2)
+    s.capacity = 1.0
+    assert not ev.choose_threshold(y, p, s)["capacity_binds"]
+
+
+def test_stage_09_on_a_user_csv_says_no_go_against_one_column(tmp_path):
+    "Stage 09 through the CLI on a generated user CSV where one raw column carries all the signal: the decision object says no-go, and why."
+    import os, subprocess, sys
+    from pathlib import Path
+    X, y = _one_column_world(n=500, seed=3)
+    X.drop(columns=["id"]).assign(customer_id=[f"c{i}" for i in range(len(y))], left=y).to_csv(tmp_path / "gen.csv", index=False)
+    exe = Path(sys.executable).parent / "ml-lifecycle"
+    r = subprocess.run([str(exe), "run", "--fast", "--data", str(tmp_path / "gen.csv"), "--target", "left", "--stages", "09",
+                        "--run-dir", str(tmp_path / "run")], capture_output=True, text=True, timeout=900, env={**os.environ, "ML_LIFECYCLE_FAST": "true"})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    d = ev.load_decision(tmp_path / "run")
+    assert d["baseline"]["name"] == "single-feature rule: signal" and d["rule"] == "threshold" and d["capacity"] is None
+    assert d["go"] is False and d["decision"] == "no-go" and d["difference"]["low"] <= 0
+    assert any("not clearly better" in s for s in d["reasons"]), d["reasons"]
+    assert ev.load_decision(tmp_path / "run" / "model.skops")["go"] is False  # the model carries its verdict

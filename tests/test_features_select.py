@@ -118,3 +118,38 @@ def test_dated_families_save_with_skops(tmp_path):
     np.testing.assert_allclose(back.predict_proba(X.head(3)), pipe.predict_proba(X.head(3)))
     assert back.predict_proba(X.head(3).assign(snapshot_date=pd.NaT)).shape == (3, 2)  # missing 'now': the one learned at fit
     with pytest.raises(ValueError, match="snapshot_date"): back.predict_proba(X.head(3).drop(columns=["snapshot_date"]))
+
+
+def test_feature_internals_reexported_and_fast_path_still_fires():
+    "The plumbing moved to feature_internals (notebook 89) stays importable from features; the families stay in features, so fastpaths.fast_new still answers for them."
+    from ml_lifecycle import feature_internals as FI, fastpaths
+    for n in ("AddFeatures", "Preprocessor", "FEATURE_FAMILIES", "DEFAULT_FAMILIES", "family_transformer", "family_overview",
+              "save_features", "load_feature_families", "free_text_columns"):
+        assert getattr(F, n) is getattr(FI, n) and n in F.__all__, n
+    X = pd.DataFrame({"minutes_last_30d": [120.0, 0.0, 5.0], "minutes_prev_30d": [100.0, 80.0, None], "sessions_30d": [10, 0, 2],
+                      "avg_invoice_3m": [9.0, 15.0, 20.0]})
+    for fam in ("ratios", "trends", "logs"):
+        t = F.family_transformer(fam).fit(X)
+        assert isinstance(t, F.AddFeatures) and type(t).__module__ == "ml_lifecycle.features"
+        fast = fastpaths.fast_new(t, X)
+        assert fast is not None, f"{fam}: the numpy path of notebook 82 no longer fires"
+        pd.testing.assert_frame_equal(fast, t._new(X), check_exact=True)
+
+
+def test_model_naming_the_old_preprocessor_path_still_loads():
+    "A model saved before the move names `ml_lifecycle.features.Preprocessor`: the re-export keeps it loadable."
+    import io, zipfile
+    import skops.io as sio
+    from sklearn.pipeline import Pipeline
+    cfg, spec, X, y = _user("loans.csv", "default")
+    pipe = Pipeline([("fp", F.make_feature_pipeline(spec, X, ["logs"], verbose=False)), ("m", F.fast_model(spec.task))]).fit(X, y)
+    src, out = zipfile.ZipFile(io.BytesIO(sio.dumps(pipe))), io.BytesIO()
+    assert b'"ml_lifecycle.feature_internals"' in src.read("schema.json")  # today's files name the new module
+    with zipfile.ZipFile(out, "w") as z:
+        for n in src.namelist():
+            b = src.read(n)
+            z.writestr(n, b.replace(b'"ml_lifecycle.feature_internals"', b'"ml_lifecycle.features"') if n == "schema.json" else b)
+    old = out.getvalue()
+    assert b"ml_lifecycle.feature_internals" not in zipfile.ZipFile(io.BytesIO(old)).read("schema.json")
+    back = sio.loads(old, trusted=sio.get_untrusted_types(data=old))
+    np.testing.assert_allclose(back.predict_proba(X.head(5)), pipe.predict_proba(X.head(5)))

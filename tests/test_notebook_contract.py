@@ -3,7 +3,7 @@ import json
 import pytest
 from conftest import NBS
 
-CANON = ["data", "target", "task", "seed", "run_dir", "fast", "settings"]
+CANON = ["data", "target", "task", "seed", "run_dir", "fast", "settings", "id_columns", "ignore", "time_column", "test_data", "positive_label"]
 LESSONS = sorted(p for p in NBS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
                  and (p.name[:2].isdigit() and 1 <= int(p.name[:2]) <= 79 or p.parent.name in ("topics", "projects")))
 

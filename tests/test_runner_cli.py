@@ -17,14 +17,16 @@ def test_help_lists_every_command(cli):
     assert r.returncode == 0
     for c in ("run", "stages", "params", "data"): assert c in r.stdout
     r = cli("run", "--help")
-    for opt in ("--data", "--target", "--task", "--stages", "--run-dir", "--resume", "--fast", "-p"): assert opt in r.stdout
+    for opt in ("--data", "--target", "--task", "--stages", "--run-dir", "--resume", "--fast", "-p", "--id-columns", "--ignore",
+                "--time-column", "--test-data", "--positive-label"): assert opt in r.stdout
 
 def test_stages_and_params(cli):
     r = cli("stages", "--notebooks", STAGES)
     assert r.returncode == 0 and "02_second" in r.stdout
     r = cli("params", "--notebooks", STAGES)
     assert r.returncode == 0
-    for name in ("data", "target", "task", "seed", "run_dir", "fast", "settings"): assert name in r.stdout
+    for name in ("data", "target", "task", "seed", "run_dir", "fast", "settings", "id_columns", "ignore", "time_column",
+                 "test_data", "positive_label"): assert name in r.stdout
 
 def test_run_writes_a_complete_manifest(cli, loans, tmp_path):
     rd = tmp_path / "run"

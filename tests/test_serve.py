@@ -241,3 +241,56 @@ def test_try_it_page_in_headless_chromium(trained, tmp_path):
     assert 0 <= score <= 1 and png[:8] == b"\x89PNG\r\n\x1a\n"
     log = serve.read_log(tmp_path / "log.sqlite")
     assert len(log) == 1 and log.status.iloc[0] == 200 and log.score.iloc[0] == pytest.approx(score, abs=1e-4)
+
+
+# --- issue 16: the service labels with the decision of stage 09 -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def evaluated_run(tmp_path_factory):
+    "Stage 09 once, fast mode, on the built-in data, in a fresh run folder (the model is fitted and saved on the way)."
+    import sys
+    rd = tmp_path_factory.mktemp("evaluated") / "run"
+    exe = Path(sys.executable).parent / "ml-lifecycle"
+    r = subprocess.run([str(exe), "run", "--fast", "--stages", "09", "--run-dir", str(rd)], capture_output=True, text=True,
+                       timeout=900, env={**os.environ, "ML_LIFECYCLE_FAST": "true"})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return rd
+
+
+def test_decision_object_in_run_and_model(evaluated_run):
+    "One decision object: decision.json and the model's metadata hold the same threshold, chosen within the capacity."
+    from ml_lifecycle.evaluate import load_decision
+    from ml_lifecycle.model_io import read_meta, decision_threshold
+    d, meta = load_decision(evaluated_run), read_meta(evaluated_run / "model.skops")
+    for k in ("task", "positive_label", "rule", "threshold", "chosen_by", "capacity", "contact_rate", "expected_profit", "assumptions",
+              "baseline", "model", "go", "reasons", "fast"):
+        assert k in d, k
+    assert d["rule"] == "threshold" and 0 < d["threshold"] < 1 and d["threshold"] == round(d["threshold"], 4)
+    assert meta["decision"]["threshold"] == d["threshold"] == decision_threshold(meta) == meta["threshold"]
+    assert load_decision(meta)["go"] == d["go"] and load_decision(evaluated_run / "model.skops")["threshold"] == d["threshold"]
+    cr, cap = d["contact_rate"], d["capacity"]
+    assert cr["validation"] <= cap and cr["test"] <= cap + cr["tolerance"]   # sampling noise only, never more
+    ep = d["expected_profit"]
+    assert ep["low"] <= ep["per_month"] <= ep["high"] and ep["currency"] and set(d["assumptions"]) >= {"offer_cost", "acceptance_rate", "customer_value", "capacity"}
+    assert d["baseline"]["name"] == "rule of lesson 01" and d["fast"] is True
+
+
+def test_api_labels_equal_the_evaluated_labels(evaluated_run, tmp_path):
+    "/predict, /metadata, batch scoring and the registry use the decision's threshold: the API labels every test row as 09 did."
+    from ml_lifecycle.monitor import ModelRegistry
+    d = json.loads((evaluated_run / "decision.json").read_text())
+    ref = pd.read_csv(evaluated_run / "test_labels.csv")
+    X = pd.read_parquet(evaluated_run / "splits" / "test.parquet").loc[ref.row]
+    X = X.drop(columns=[json.loads((evaluated_run / "problem_spec.json").read_text())["target"]])
+    with TestClient(serve.create_app(evaluated_run / "model.skops")) as c:
+        assert c.get("/metadata").json()["threshold"] == d["threshold"]
+        preds = [p for i in range(0, len(X), 500) for p in c.post("/predict", json=serve.to_records(X.iloc[i:i + 500])).json()["predictions"]]
+    api = pd.DataFrame(preds)
+    np.testing.assert_allclose(api.score.to_numpy(), ref.score.to_numpy(), rtol=0, atol=1e-6)
+    assert (api.label.astype(str).to_numpy() == ref.label.astype(str).to_numpy()).all()
+    assert 0 < (ref.label == 1).mean() < 0.5 and (api.score >= 0.5).sum() < (api.label.astype(str) == "1").sum()  # not 0.5's labels
+    X.to_csv(tmp_path / "in.csv", index=False)
+    serve.predict_file(evaluated_run / "model.skops", tmp_path / "in.csv", tmp_path / "out.csv", progress=False)
+    assert (pd.read_csv(tmp_path / "out.csv").label.astype(str).to_numpy() == ref.label.astype(str).to_numpy()).all()
+    reg = ModelRegistry(tmp_path / "reg"); v = reg.register(evaluated_run / "model.skops")
+    assert reg.list().set_index("version").loc[v, "threshold"] == d["threshold"]
