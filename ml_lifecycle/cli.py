@@ -99,6 +99,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--dataset", default=None, help="one dataset name; default: all of them")
     _add_exercises(sub)
     _add_ops(sub)
+    _add_site(sub)
     return p
 
 # %% ../nbs/93_cli.ipynb #aa7ca637
@@ -209,6 +210,26 @@ def _cmd_exercises(a):
 
 COMMANDS = dict(exercises=_cmd_exercises, run=_cmd_run, stages=_cmd_stages, params=_cmd_params, data=_cmd_data, report=_cmd_report,
                 serve=_cmd_serve, predict=_cmd_predict, monitor=_cmd_monitor, registry=_cmd_registry)
+
+# %% ../nbs/93_cli.ipynb #e35e4e91
+def _add_site(sub):
+    w = sub.add_parser("site", help="build the course's website from the notebooks and a run",
+                       description="Build a static site (Sphinx + myst-nb + the book theme, offline) from the notebooks with the outputs of a run: "
+                                   "the front page, the stages, topics and projects, the library reference, the run's report, search.")
+    w.add_argument("--run", metavar="RUN_DIR", default=None, help="an executed run folder (default: a fresh fast run on the built-in data)")
+    w.add_argument("--out", metavar="DIR", default="site", help="folder for the HTML (default ./site; an earlier site there is replaced)")
+    w.add_argument("--no-execute", action="store_true", help="show topics and projects without outputs instead of running them (saves ~2-3 min)")
+
+def _cmd_site(a):
+    try: from ml_lifecycle.website import build_site
+    except ImportError as e: print(f"error: {e}", file=sys.stderr); return 2
+    try: index = build_site(a.run, a.out, execute=not a.no_execute)
+    except ImportError as e: print(f"error: {e}; install the docs extra: pip install -e '.[docs]'", file=sys.stderr); return 2
+    except RuntimeError as e: print(f"error: {e}", file=sys.stderr); return 1
+    print(f"open {index} in a browser, or serve it: python -m http.server -d {index.parent} 8000")
+    return 0
+
+COMMANDS["site"] = _cmd_site
 
 # %% ../nbs/93_cli.ipynb #e9a27a47
 def main(argv: list[str] | None = None, # arguments (default: sys.argv[1:])

@@ -21,5 +21,33 @@ def cli():
     return run
 
 def pytest_collection_modifyitems(config, items):
-    "Start the long end-to-end runs first, so the workers (-n 2, work stealing) finish together."
-    items.sort(key=lambda it: 0 if "test_series" in it.nodeid or "08_training" in it.nodeid else 1)
+    "Start the long end-to-end runs first, so the workers (-n 2, work stealing) finish together; the site test last (it reads their fast run)."
+    items.sort(key=lambda it: 0 if "test_series" in it.nodeid or "08_training" in it.nodeid else 2 if "test_site" in it.nodeid else 1)
+
+# --- one fast run of the series on the built-in data, shared by the tests that need one --------------------------
+class SharedRun:
+    "The result of `ml-lifecycle run --fast` into `run_dir`: returncode, stdout, stderr (as the CLI left them)."
+    def __init__(self, run_dir, returncode, stdout, stderr):
+        self.run_dir, self.returncode, self.stdout, self.stderr = Path(run_dir), returncode, stdout, stderr
+
+@pytest.fixture(scope="session")
+def fast_run(tmp_path_factory):
+    """One fast run of the series on the built-in data, made once per test session and read by several tests (the series
+    end to end, the website). Under pytest-xdist the workers share it through a folder beside their own temporary
+    folders, guarded by a file lock: the first worker runs it, the others wait and read it. Tests must not write into it."""
+    import fcntl, json, subprocess
+    if os.environ.get("ML_LIFECYCLE_TEST_RUN"):  # developing: reuse a finished fast run (`ml-lifecycle run --fast`) instead
+        return SharedRun(os.environ["ML_LIFECYCLE_TEST_RUN"], 0, "", "")
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"): shared = shared.parent  # the session's folder, common to the workers
+    run_dir, result = shared / "shared-fast-run", shared / "shared-fast-run.json"
+    with open(shared / "shared-fast-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not result.exists():
+                exe = Path(sys.executable).parent / "ml-lifecycle"
+                r = subprocess.run([str(exe), "run", "--fast", "--run-dir", str(run_dir)], capture_output=True, text=True, timeout=1500,
+                                   env={**{k: v for k, v in os.environ.items() if k != "ML_LIFECYCLE_SOLUTIONS"}, "ML_LIFECYCLE_FAST": "true"})
+                result.write_text(json.dumps(dict(returncode=r.returncode, stdout=r.stdout, stderr=r.stderr)))
+        finally: fcntl.flock(lock, fcntl.LOCK_UN)
+    return SharedRun(run_dir, **json.loads(result.read_text()))

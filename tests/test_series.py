@@ -32,10 +32,11 @@ def check_exercises_unattempted(rd: Path):
     assert bad.empty, f"exercises with a placeholder answer must say 'not attempted' or 'skipped':\n{bad.to_string()}"
 
 @pytest.mark.skipif(not STAGES, reason="no stage notebooks yet")
-def test_series_on_builtin_data(cli, tmp_path):
-    r = cli("run", "--fast", "--run-dir", tmp_path / "run", timeout=1500)
+def test_series_on_builtin_data(fast_run):
+    "`ml-lifecycle run --fast` on the built-in data: the session's shared run (conftest `fast_run`; the site test reads it too)."
+    r = fast_run
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
-    m = check_run(tmp_path / "run")
+    m = check_run(r.run_dir)
     assert m["inputs"] and all(len(h) == 64 for h in m["inputs"].values())
     assert "running over TCP" not in r.stdout + r.stderr  # the kernel's warning is noise in a run log
 
