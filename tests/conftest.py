@@ -22,7 +22,7 @@ def cli():
 
 def pytest_collection_modifyitems(config, items):
     "Start the long end-to-end runs first, so the workers (-n 2, work stealing) finish together; the site test last (it reads their fast run)."
-    items.sort(key=lambda it: 0 if "test_series" in it.nodeid or "08_training" in it.nodeid else 2 if "test_site" in it.nodeid else 1)
+    items.sort(key=lambda it: 0 if "test_series" in it.nodeid or "08_training" in it.nodeid else 2 if "test_site" in it.nodeid or "test_fast_run_report" in it.nodeid else 1)
 
 # --- one fast run of the series on the built-in data, shared by the tests that need one --------------------------
 class SharedRun:

@@ -189,17 +189,12 @@ def test_empty_run_folder_still_reports(tmp_path):
     assert all(f"## {s}" in card for s in CARD_SECTIONS) and not re.search(r"\bnan\b", card)
 
 
-# --- one real fast run of the series, shared by the tests below ------------------------------------------------
+# --- the session's one fast run of the series (tests/conftest.py), shared with the series and website tests ------
 @pytest.fixture(scope="module")
-def fast_run(tmp_path_factory, request):
-    "The built-in data through stages 01-09 and 12 in fast mode: the report and card the series itself writes."
-    import sys
-    rd = tmp_path_factory.mktemp("fast") / "run"
-    exe = Path(sys.executable).parent / "ml-lifecycle"
-    r = subprocess.run([str(exe), "run", "--fast", "--stages", "01-09,12", "--run-dir", str(rd)], capture_output=True, text=True, timeout=1500,
-                       env={**os.environ, "ML_LIFECYCLE_FAST": "true"})
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
-    return rd
+def fast_run(fast_run):
+    "The built-in data through the whole series in fast mode: the report and card the series itself writes."
+    assert fast_run.returncode == 0, fast_run.stdout[-3000:] + fast_run.stderr[-5000:]
+    return fast_run.run_dir
 
 
 def check_fast_report(fast_run):
