@@ -168,7 +168,7 @@ def feature_drift(reference, # reference table (e.g. the training split's featur
     rows = []
     for col in columns:
         rows.append(dict(feature=col, **_column_drift(reference[col], current[col])))
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["feature", "kind", "psi", "js", "test", "statistic", "p_value"])  # no columns: an empty table
     out["p_adjusted"] = np.minimum(out.p_value * len(out), 1.0)
     small = min(len(reference), len(current)) < min_rows  # PSI/JS of a few dozen rows are mostly noise: trust the test alone
     out["drift"] = (out.p_adjusted < alpha) if small else (out.psi >= psi_alert) | ((out.p_adjusted < alpha) & (out.js >= js_alert))

@@ -133,7 +133,7 @@ AFTER_CLEANING = {"decimal_comma.csv": [("spend", "dtype", "float64")], "thousan
 
 @pytest.mark.parametrize("name", [n for n, (_, _, e) in CASES.items() if e == ("runs", "all")])
 def test_corpus_whole_series(cli, corpus, tmp_path, name):
-    "Category values and names with <, [ and ] (and `<script>`): the whole series, fast mode."
+    "Category values and names with <, [ and ] (and `<script>`), and a text-only table: the whole series, fast mode."
     _, target, _ = CASES[name]
     r = cli("run", "--fast", "--data", corpus / name, "--target", target, "--run-dir", tmp_path / "run", timeout=1800)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
