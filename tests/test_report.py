@@ -219,23 +219,7 @@ def check_fast_card(fast_run):
     assert not readable(card, fast_run), readable(card, fast_run)
 
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome") if os.path.exists(p)), None)
-
-
-class CDP:
-    "A tiny Chrome DevTools Protocol client: one page, synchronous calls."
-    def __init__(self, ws_url):
-        import websocket
-        self.ws, self.n = websocket.create_connection(ws_url, timeout=30, suppress_origin=True), 0
-    def call(self, method, **params):
-        self.n += 1; self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self.n:
-                if "error" in msg: raise RuntimeError(msg["error"])
-                return msg["result"]
-    def js(self, expr):
-        return self.call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)["result"].get("value")
+from chromium import CHROMIUM, Browser
 
 
 def test_fast_run_report_card_and_browser(fast_run, tmp_path):
@@ -245,34 +229,22 @@ def test_fast_run_report_card_and_browser(fast_run, tmp_path):
     check_fast_report(fast_run); check_fast_card(fast_run)
     if CHROMIUM is None: pytest.skip("chromium is not installed: the report and card were checked, the browser part is skipped")
     pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium over the DevTools protocol")
-    import urllib.request
-    profile = tmp_path / "chrome-profile"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=1000,1300", "about:blank"]
-    chrome = subprocess.Popen([CHROMIUM, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    b = Browser(tmp_path / "chrome-profile", window="1000,1300")
     try:
-        port_file = profile / "DevToolsActivePort"
+        b.call("Page.navigate", url=(fast_run / "report.html").resolve().as_uri())
         for _ in range(300):
-            if port_file.exists() and port_file.read_text().strip(): break
-            time.sleep(0.2)
-        port = int(port_file.read_text().split()[0])
-        pages = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        cdp = CDP(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"])
-        cdp.call("Page.navigate", url=(fast_run / "report.html").resolve().as_uri())
-        for _ in range(300):
-            if cdp.js("document.readyState === 'complete' && [...document.images].every(i => i.complete)"): break
+            if b.js("document.readyState === 'complete' && [...document.images].every(i => i.complete)"): break
             time.sleep(0.1)
-        seen = cdp.js("""({images: document.images.length, broken: [...document.images].filter(i => !(i.naturalWidth > 0)).length,
+        seen = b.js("""({images: document.images.length, broken: [...document.images].filter(i => !(i.naturalWidth > 0)).length,
                           summary: !!document.querySelector('#summary .decision'), risks: document.querySelectorAll('#risks li').length,
                           banner: (() => { const b = document.getElementById('fast-banner'); return !!b && b.getBoundingClientRect().top < window.innerHeight; })(),
                           wide: document.documentElement.scrollWidth - window.innerWidth})""")
-        png = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
+        png = base64.b64decode(b.call("Page.captureScreenshot", format="png")["data"])
         (tmp_path / "report_first_screen.png").write_bytes(png)
         out_dir = os.environ.get("ML_LIFECYCLE_SCREENSHOTS")
         if out_dir: Path(out_dir).mkdir(parents=True, exist_ok=True); (Path(out_dir) / "report_first_screen.png").write_bytes(png)
-        cdp.ws.close()
     finally:
-        chrome.terminate(); chrome.wait(20)
+        b.close()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert 1 <= seen["images"] <= 12 and seen["broken"] == 0, seen
     assert seen["summary"] and seen["risks"] >= 3 and seen["banner"], seen

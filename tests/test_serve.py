@@ -186,57 +186,30 @@ def test_dockerfile_committed_and_builds(trained, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
 
 # --- the try-it page in headless Chromium, driven over the DevTools protocol -------------------------------
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome") if os.path.exists(p)), None)
-
-class CDP:
-    "A tiny Chrome DevTools Protocol client: one page, synchronous calls."
-    def __init__(self, ws_url):
-        import websocket
-        self.ws, self.n = websocket.create_connection(ws_url, timeout=30, suppress_origin=True), 0
-    def call(self, method, **params):
-        self.n += 1; self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == self.n:
-                if "error" in msg: raise RuntimeError(msg["error"])
-                return msg["result"]
-    def js(self, expr):
-        return self.call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)["result"].get("value")
+from chromium import CHROMIUM, Browser
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_try_it_page_in_headless_chromium(trained, tmp_path):
     pytest.importorskip("websocket", reason="websocket-client is needed to drive Chromium over the DevTools protocol")
-    import urllib.request
-    profile = tmp_path / "chrome-profile"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-             "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", "--remote-debugging-port=0", "--window-size=900,1200", "about:blank"]
     with serve.BackgroundServer(trained["path"], log_path=tmp_path / "log.sqlite") as srv:
-        chrome = subprocess.Popen([CHROMIUM, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        b = Browser(tmp_path / "chrome-profile", window="900,1200")
         try:
-            port_file = profile / "DevToolsActivePort"
-            for _ in range(150):
-                if port_file.exists() and port_file.read_text().strip(): break
-                time.sleep(0.2)
-            port = int(port_file.read_text().split()[0])
-            pages = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-            cdp = CDP(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"])
-            cdp.call("Page.navigate", url=srv.url + "/")
+            b.call("Page.navigate", url=srv.url + "/")
             for _ in range(100):
-                if cdp.js("document.readyState === 'complete' && !!document.getElementById('score-button')"): break
+                if b.js("document.readyState === 'complete' && !!document.getElementById('score-button')"): break
                 time.sleep(0.1)
             first = serve.to_records(trained["X_test"].head(1))[0]
-            cdp.js(f"document.getElementById('f-income').value = '{first['income']}'")
-            cdp.js("document.getElementById('score-button').click()")
+            b.js(f"document.getElementById('f-income').value = '{first['income']}'")
+            b.js("document.getElementById('score-button').click()")
             for _ in range(100):
-                shown = cdp.js("document.getElementById('score').textContent")
+                shown = b.js("document.getElementById('score').textContent")
                 if shown and shown != "–": break
                 time.sleep(0.1)
-            png = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
+            png = base64.b64decode(b.call("Page.captureScreenshot", format="png")["data"])
             out_dir = Path(os.environ.get("ML_LIFECYCLE_SCREENSHOTS", tmp_path)); out_dir.mkdir(parents=True, exist_ok=True)
             (out_dir / "try_it_page.png").write_bytes(png)
-            cdp.ws.close()
         finally:
-            chrome.terminate(); chrome.wait(20)
+            b.close()
     score = float(shown.split()[0])
     assert 0 <= score <= 1 and png[:8] == b"\x89PNG\r\n\x1a\n"
     log = serve.read_log(tmp_path / "log.sqlite")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import NBS
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome") if os.path.exists(p)), None)
+from chromium import CHROMIUM, Browser
 pytest.importorskip("sphinx", reason="the docs extra (pip install -e '.[docs]') builds the site")
 pytest.importorskip("myst_nb", reason="the docs extra (pip install -e '.[docs]') builds the site")
 
@@ -69,59 +69,6 @@ def http_site(site):
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown(); srv.server_close()
 
-class Browser:
-    "Headless Chromium driven over the DevTools protocol: navigate, evaluate, collect console errors, screenshot."
-    def __init__(self, profile: Path):
-        import websocket
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                 "--window-size=1280,900", "about:blank"]
-        self.proc = subprocess.Popen([CHROMIUM, *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        for _ in range(150):
-            if port_file.exists() and port_file.read_text().strip(): break
-            time.sleep(0.2)
-        port = int(port_file.read_text().split()[0])
-        pages = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
-        self.ws = websocket.create_connection(next(p for p in pages if p["type"] == "page")["webSocketDebuggerUrl"], timeout=60, suppress_origin=True)
-        self.n, self.events = 0, []
-        for d in ("Page", "Runtime", "Log"): self.call(f"{d}.enable")
-    def _recv(self):
-        msg = json.loads(self.ws.recv())
-        if "method" in msg: self.events.append(msg)
-        return msg
-    def call(self, method, **params):
-        self.n += 1; self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
-        while True:
-            msg = self._recv()
-            if msg.get("id") == self.n:
-                if "error" in msg: raise RuntimeError(msg["error"])
-                return msg["result"]
-    def js(self, expr):
-        return self.call("Runtime.evaluate", expression=expr, returnByValue=True, awaitPromise=True)["result"].get("value")
-    def goto(self, url, timeout=30):
-        "Navigate and wait for the load event; return the console errors and exceptions this page raised."
-        self.events.clear()
-        self.call("Page.navigate", url=url)
-        t0 = time.time()
-        while not any(e["method"] == "Page.loadEventFired" for e in self.events):
-            if time.time() - t0 > timeout: raise TimeoutError(url)
-            self._recv()
-        time.sleep(0.3); self.js("1")  # let late scripts (search, MathJax) report
-        return self.errors()
-    def errors(self):
-        out = []
-        for e in self.events:
-            p = e.get("params", {})
-            if e["method"] == "Runtime.exceptionThrown": out.append(p["exceptionDetails"].get("exception", {}).get("description") or p["exceptionDetails"].get("text"))
-            elif e["method"] == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"): out.append(" ".join(str(a.get("value", a.get("description"))) for a in p.get("args", [])))
-            elif e["method"] == "Log.entryAdded" and p["entry"]["level"] == "error": out.append(f"{p['entry'].get('text')} {p['entry'].get('url', '')}")
-        return out
-    def screenshot(self, path: Path):
-        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
-    def close(self):
-        try: self.ws.close()
-        finally: self.proc.terminate(); self.proc.wait(20)
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 def test_site_in_headless_chromium(site, http_site, tmp_path):
