@@ -71,3 +71,13 @@ def test_series_on_a_user_csv(cli, tmp_path, csv, target, task):
     said = "".join(json.dumps(c.get("outputs", [])) for nb in (tmp_path / "run" / "notebooks").glob("*.ipynb")
                    for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code")
     assert "On your data" in said
+    if task == "binary":  # the labels the service gives are the labels the evaluation judged (issue 16), on a user's table too
+        import pandas as pd
+        from fastapi.testclient import TestClient
+        from ml_lifecycle import serve
+        run = tmp_path / "run"
+        ref = pd.read_csv(run / "test_labels.csv")
+        X = pd.read_parquet(run / "splits" / "test.parquet").loc[ref.row].drop(columns=[target])
+        with TestClient(serve.create_app(run / "model.skops")) as c:
+            preds = c.post("/predict", json=serve.to_records(X)).json()["predictions"]
+        assert [str(p["label"]) for p in preds] == ref.label.astype(str).tolist()
