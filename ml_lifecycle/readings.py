@@ -26,6 +26,7 @@ def reading(cfg, # the run parameters (`resolve_params`): which data, which mode
             claim: str, # the reading, in the words of the prose
             found="", # str or function() -> str: the numbers behind it, shown when it fails or on other data
             only: str | None = None, # "fast" or "full": the claim is about that mode only
+            timing: bool = False, # a claim about speed: it depends on the machine and its load, so a miss is printed, never raised
            ) -> None:
     "Check a reading. On the built-in data a claim that does not hold fails the notebook; on other data it is a printed comparison and never stops the run."
     # returns None, so a hidden check cell leaves no output behind
@@ -38,6 +39,9 @@ def reading(cfg, # the run parameters (`resolve_params`): which data, which mode
         if builtin: raise
         why = f"it needs the column {e.args[0]!r}, which your table does not have" if isinstance(e, KeyError) and e.args else f"{type(e).__name__}: {e}"
         print(f"On your data, the lesson's reading does not apply: {claim} ({why})"); return
+    if timing and not ok:
+        print(f"On this machine, now: it does not hold that {claim[0].lower() + claim[1:]}" + (f" ({shown})" if shown else "")
+              + ". Timings depend on the machine and on what else it is running: run the cell again on a quiet machine."); return
     if builtin and not ok: raise ReadingFailed(f"The reading no longer matches the output: {claim}" + (f" (found: {shown})" if shown else ""))
     if not builtin:
         print(f"On your data: {'as on the built-in data' if ok else 'unlike on the built-in data'}, "

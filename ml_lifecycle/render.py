@@ -330,7 +330,7 @@ def section_data(info) -> str:
     a, parts = info["artefacts"], []
     lin = a.get("lineage.json")
     if isinstance(lin, list) and lin:
-        parts.append("<h4>Sources (lineage)</h4>" + html_table([{"source": r.get("source"), "how it was read": r.get("how"), "rows": r.get("rows"),
+        parts.append("<h4>Sources (lineage)</h4>" + html_table([{"source": r.get("source"), "how it was read": scrub_paths(str(r.get("how") or ""), info.get("run_dir")) or None, "rows": r.get("rows"),
                      "fingerprint (sha256)": (str(r.get("sha256"))[:12] + "…") if r.get("sha256") else None} for r in lin], max_chars=90, index=False))
     else: parts.append(not_available("lineage.json", "02"))
     q = a.get("quality_report.csv")
