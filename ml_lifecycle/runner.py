@@ -121,9 +121,10 @@ def check_table(df, # the table as read by `read_user_table`
     if dup: raise ValueError(f"data file {path}: column {dup[0][0]!r} appears {dup[0][1]} times in the header; give each column its own name")
     for c in df.columns:
         if pd.api.types.is_float_dtype(df[c]):
-            n = int(np.isinf(df[c].to_numpy(float)).sum())
+            v = df[c].to_numpy(float)
+            n = int(np.isinf(v).sum())
             if n: raise ValueError(f"data file {path}: column {c!r} holds infinite values (inf or -inf) in {n} row(s); write a number or leave the cells empty")
-            n = int((np.abs(df[c].to_numpy(float)) > 1e150).sum())  # squared (a variance, a scaler) they overflow to inf
+            n = int((np.abs(v) > 1e150).sum())  # squared (a variance, a scaler) they overflow to inf
             if n: raise ValueError(f"data file {path}: column {c!r} holds values too large to compute with (beyond ±1e150) in {n} row(s); rescale the column")
 
 # %% ../nbs/92_runner.ipynb #c471bc3f
