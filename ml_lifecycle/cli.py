@@ -36,6 +36,8 @@ def _add_run(sub):
     r.add_argument("--time-column", metavar="COL", help="date column ordering the rows: chronological train/valid/test, time-ordered CV, date parts as features")
     r.add_argument("--test-data", metavar="FILE", help="a fixed test set with the data file's columns, read only in evaluation (default: hold out test_size)")
     r.add_argument("--positive-label", metavar="LABEL", help="class of interest of a binary task (default: settings.ini; auto = 1/True/yes, else the minority class)")
+    r.add_argument("--engine", choices=["pandas", "dask"], help="where the heavy work of stages 02, 05 and 08 runs: pandas (default: settings.ini engine) or dask")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: a scheduler address (tcp://host:8786) or local (a LocalCluster; default: settings.ini scheduler)")
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[], help="another notebook parameter")
     return r
 
@@ -109,7 +111,7 @@ def _cmd_run(a):
     rd = run_series(data=a.data, target=a.target, task=a.task, stages=a.stages, run_dir=a.run_dir, resume=a.resume,
                     fast=a.fast, seed=a.seed, settings=a.settings, params=params, nb_dir=a.notebooks,
                     id_columns=a.id_columns, ignore=a.ignore, time_column=a.time_column, test_data=a.test_data,
-                    positive_label=a.positive_label)
+                    positive_label=a.positive_label, engine=a.engine, scheduler=a.scheduler)
     print(f"done: {rd}\n  manifest: {rd/'manifest.json'}")
     return 0
 
@@ -236,9 +238,11 @@ def main(argv: list[str] | None = None, # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `ml-lifecycle` command."
     from ml_lifecycle.runner import StageFailed
+    from ml_lifecycle.engine import EngineError  # light: Dask itself is imported only when used
     a = make_parser().parse_args(argv)
     try: return COMMANDS[a.command](a)
     except StageFailed as e: print(f"error: {e}", file=sys.stderr); return 1
+    except EngineError as e: print(f"error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt: print("interrupted", file=sys.stderr); return 130
     except (ValueError, FileNotFoundError, FileExistsError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr); return 2
