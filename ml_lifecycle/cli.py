@@ -97,6 +97,8 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--n", "--n-customers", dest="n", type=int, default=None, help="rows (customers for churn); default: the dataset's own size")
     g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     g.add_argument("--out", default=None, help="output folder; must be new, empty, or made by this command (default ./<dataset>-data)")
+    g.add_argument("--partitioned", action="store_true", help="churn: usage.parquet as a folder of part files, one per chunk (for --engine dask)")
+    g.add_argument("--workers", type=int, default=1, help="churn: processes generating chunks in parallel; same files for any number (default 1)")
     c = dsub.add_parser("check", help="regenerate the committed snapshots and compare", description="Regenerate data/<name> and compare contents.")
     c.add_argument("--dataset", default=None, help="one dataset name; default: all of them")
     _add_exercises(sub)
@@ -133,12 +135,12 @@ def _dataset_names() -> dict:
     from ml_lifecycle.task_datasets import TASK_DATASETS
     return {**{k: dict(target="churned", task="binary", **v) for k, v in BUILTIN_DATASETS.items()}, **TASK_DATASETS}
 
-def _generate_dataset(name, n, seed, out):
-    "Write dataset `name` (n rows/customers, None = its default size) into folder `out`."
+def _generate_dataset(name, n, seed, out, partitioned=False, workers=1):
+    "Write dataset `name` (n rows/customers, None = its default size) into folder `out` (churn: usage partitioned, parallel workers)."
     spec = _dataset_names()[name]
     if name == "churn":
         from ml_lifecycle.datasets import make_churn
-        return make_churn(n_customers=n or spec["n_customers"], seed=seed, out=out)
+        return make_churn(n_customers=n or spec["n_customers"], seed=seed, out=out, partitioned=partitioned, workers=workers)
     import ml_lifecycle.task_datasets as td
     return getattr(td, f"make_{name}")(n or spec["n"], seed, out=out)
 
@@ -161,7 +163,7 @@ def _cmd_data(a):
         return 0
     if a.dataset is not None and a.dataset not in names: raise ValueError(f"--dataset {a.dataset!r}: expected one of {', '.join(names)}")
     if a.data_command == "generate":
-        print(f"wrote {_generate_dataset(a.dataset, a.n, a.seed, a.out or f'{a.dataset}-data')}")
+        print(f"wrote {_generate_dataset(a.dataset, a.n, a.seed, a.out or f'{a.dataset}-data', a.partitioned, a.workers)}")
         return 0
     diffs = _check_datasets([a.dataset] if a.dataset else list(names))
     for k, d in diffs.items(): print(f"{k:<13} " + ("OK: regenerated identically" if not d else "DIFFERS: " + ", ".join(d)), file=sys.stderr if d else sys.stdout)
