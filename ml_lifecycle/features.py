@@ -421,8 +421,8 @@ def add_window_features(df, # a table with the pseudonymised `customer_key` (fro
                         key: str = "customer_key", # join key in `df`
                        ):
     "Join usage window aggregates (point in time) onto `df` by customer key; a table without churn sources is returned as is."
-    from ml_lifecycle.collect import churn_dir, snapshot_date, read_usage, pseudonymise, HOURS_DEVICES
-    if str(cfg.data) != "churn" or key not in df.columns:
+    from ml_lifecycle.collect import churn_dir, snapshot_date, read_usage, pseudonymise, HOURS_DEVICES, is_builtin
+    if not is_builtin(cfg.data) or key not in df.columns:
         print(f"add_window_features: no event tables for data {cfg.data!r} (or no {key!r} column): table unchanged")
         return df
     if getattr(cfg, "engine", "pandas") == "dask":  # the same windows computed on a Dask cluster (99_dask_engine)

@@ -99,10 +99,11 @@ def read_user_table(path: str | Path) -> "pd.DataFrame":
     return df
 
 def is_builtin(data: str) -> bool:
-    "True when `data` names a built-in dataset rather than a file."
+    "True when `data` names a built-in dataset, or a churn folder made by `make_churn`, rather than a file."
     try: from ml_lifecycle.datasets import BUILTIN_DATASETS
     except ImportError: BUILTIN_DATASETS = ("churn",)
-    return str(data) in BUILTIN_DATASETS and not Path(str(data)).exists()
+    from ml_lifecycle.sources import churn_folder
+    return (str(data) in BUILTIN_DATASETS and not Path(str(data)).exists()) or churn_folder(data) is not None
 
 # %% ../nbs/92_runner.ipynb #41308e35
 def _header(p, df):
@@ -135,6 +136,8 @@ def preflight(cfg: RunParams, # resolved run parameters
     "Validate data, target, task and the column options before a run; returns `cfg` with `data` made absolute. Raises with a clear message."
     if is_builtin(cfg.data):
         if cfg.test_data: raise ValueError(f"--test-data needs --data to be a file; the built-in {cfg.data!r} data are assembled in stage 02")
+        from ml_lifecycle.sources import churn_folder
+        if churn_folder(cfg.data) is not None: cfg.data = str(churn_folder(cfg.data))  # absolute: the stages run in the run folder
         return cfg
     p = Path(cfg.data).expanduser().resolve()
     df = read_user_table(p)
@@ -225,8 +228,8 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def input_hashes(data: str) -> dict:
     "sha256 of the run's input file(s): the CSV, or every file of a built-in dataset's folder."
     if is_builtin(data):
-        from ml_lifecycle.datasets import default_data_dir
-        d = Path(default_data_dir(data))
+        from ml_lifecycle.sources import churn_dir
+        d = Path(churn_dir(data))
         return {str(p.relative_to(d)): sha256_file(p) for p in sorted(d.rglob("*")) if p.is_file()}
     return {str(data): sha256_file(data)}
 

@@ -41,17 +41,19 @@ def test_lost_worker_names_the_stage(client):
     with pytest.raises(EngineError, match="05_feature_engineering: a Dask worker was lost on scheduler .*--resume"):
         _lost_worker(CommClosedError("Stream is closed"), client, "05_feature_engineering")
 
-# --- the CLI: stages 01-02 on the Dask engine, the table equal to the pandas one -------------------------
+# --- the CLI: stages 01-02 on the Dask engine, on a generated partitioned folder; the table equal to the pandas one --
 def test_cli_engine_dask_stages_01_02(cli, tmp_path):
     from ml_lifecycle.collect import assemble_churn
-    from ml_lifecycle.sources import churn_dir
-    r = cli("run", "--engine", "dask", "--stages", "01-02", "--fast", "--run-dir", tmp_path / "run")
+    from ml_lifecycle.datasets import make_churn
+    data = make_churn(3000, seed=7, out=tmp_path / "churn3k", chunk_size=1000, partitioned=True, workers=2)  # 3 part files
+    r = cli("run", "--engine", "dask", "--data", data, "--stages", "01-02", "--fast", "--run-dir", tmp_path / "run")
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert m["engine"]["engine"] == "dask" and m["engine"]["workers"] >= 1 and m["engine"]["scheduler_setting"] == "local"
     assert m["settings"]["engine"] == "dask" and [s["status"] for s in m["stages"]] == ["ok", "ok"]
-    assert "(dask," in json.loads((tmp_path / "run" / "lineage.json").read_text())[2]["how"]
-    assemble_churn(churn_dir())[0].to_parquet(tmp_path / "pandas.parquet", index=False)
+    assert m["parameters"]["data"] == str(data.resolve()) and "usage.parquet/part-00002.parquet" in m["inputs"]
+    assert "(dask, 3 partitions)" in json.loads((tmp_path / "run" / "lineage.json").read_text())[2]["how"]
+    assemble_churn(data)[0].to_parquet(tmp_path / "pandas.parquet", index=False)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "run" / "table.parquet"), pd.read_parquet(tmp_path / "pandas.parquet"))
 
 # --- parity on 100,000 customers -------------------------------------------------------------------------
@@ -60,13 +62,18 @@ def big():
     from ml_lifecycle.datasets import make_churn
     return make_churn(100_000, seed=42, partitioned=True, workers=2)  # cached in cache_dir() after the first time
 
+@pytest.fixture(scope="module")
+def big_table(big):
+    from ml_lifecycle.collect import assemble_churn
+    return assemble_churn(big)[0]  # the pandas path
+
 @pytest.mark.slow
-def test_parity_100k_features(big, client):
-    from ml_lifecycle.collect import assemble_churn, read_usage, snapshot_date
+def test_parity_100k_features(big, big_table, client):
+    from ml_lifecycle.collect import read_usage, snapshot_date
     from ml_lifecycle.features import window_aggregates
     from ml_lifecycle.engine import assemble_churn_dask, read_usage_dask, window_aggregates_dask
     assert len(list((big / "usage.parquet").glob("part-*.parquet"))) == 5
-    a, _ = assemble_churn(big)
+    a = big_table
     b, lin = assemble_churn_dask(big, client)
     key = lambda t: t.sort_values("customer_key").reset_index(drop=True)
     pd.testing.assert_frame_equal(key(a), key(b))
@@ -77,14 +84,13 @@ def test_parity_100k_features(big, client):
     pd.testing.assert_frame_equal(pw.sort_index(), dw)
 
 @pytest.mark.slow
-def test_parity_100k_xgboost_auc(big, client):
+def test_parity_100k_xgboost_auc(big_table, client):
     from sklearn.metrics import roc_auc_score
     from xgboost import XGBClassifier
-    from ml_lifecycle.collect import assemble_churn
     from ml_lifecycle.candidate_internals import LabelEncodedClassifier
     from ml_lifecycle.search_cache import early_stopped_fit
     from ml_lifecycle.engine import fit_xgb_dask
-    t, _ = assemble_churn(big)
+    t = big_table
     X = t.select_dtypes("number").drop(columns=["churned"]).astype("float64"); y = t.churned.to_numpy()
     rng = np.random.default_rng(0); part = rng.permutation(len(X)); n = len(X)
     tr, va, te = part[: int(.7 * n)], part[int(.7 * n): int(.85 * n)], part[int(.85 * n):]
