@@ -11,8 +11,9 @@ as the pseudo-stage `00_assemble`) and runs the series in fast mode on that CSV 
 (`ml_lifecycle.runner.run_series`); the Dask engine gives the runner the generated folder, so stage 02 assembles it
 on Dask.
 
-Peak memory is the largest resident set (RSS) of this process and all its descendants (the papermill kernel, Dask
-workers), sampled every `--interval` seconds, attributed to the stage that was running. Results go to
+Peak memory is the largest resident set (RSS) of this process's descendants (the papermill kernel of the stage, and
+any Dask workers it starts), sampled every `--interval` seconds, attributed to the stage that was running; for
+`00_assemble`, which runs in this process, it is this process's RSS. Results go to
 bench/results/scale_<engine>.json after every stage, so an interrupted run resumes: run the same command again and
 sizes already done are skipped, a size whose series stopped continues with `run_series(resume=...)` (`--fresh`
 starts over). The plot bench/results/scale.png shows time vs customers per stage on log-log axes, for every engine
@@ -46,17 +47,18 @@ def parse_sizes(text) -> list:
 
 # ---------------------------------------------------------------- memory sampling
 class PeakRSS:
-    "Sample the RSS of this process tree every `interval` s in a thread; `cut()` returns the peak since the last cut."
-    def __init__(self, interval=0.5):
+    "Sample the RSS of this process tree (`children_only`: of its descendants, the kernels) every `interval` s; `cut()` returns the peak since the last cut."
+    def __init__(self, interval=0.5, children_only=False):
         import psutil
         self.proc, self.interval, self.peak, self.total_peak = psutil.Process(), interval, 0, 0
+        self.children_only = children_only
         self._stop = threading.Event(); self._lock = threading.Lock()
         self._t = threading.Thread(target=self._loop, daemon=True)
     def rss(self) -> int:
         import psutil
         total = 0
-        try: procs = [self.proc] + self.proc.children(recursive=True)
-        except psutil.Error: procs = [self.proc]
+        try: procs = ([] if self.children_only else [self.proc]) + self.proc.children(recursive=True)
+        except psutil.Error: procs = [] if self.children_only else [self.proc]
         for p in procs:
             try: total += p.memory_info().rss
             except psutil.Error: pass
@@ -124,8 +126,7 @@ def run_size(n, engine="pandas", stages="01-08", scheduler=None, seed=42, interv
         kw.update(data=str(data), target="churned", task="binary")
     else:
         kw.update(data=str(churn_folder(n, seed, log)))
-    with PeakRSS(interval) as mem:
-        pending = {}
+    with PeakRSS(interval, children_only=True) as mem:  # the kernels (and Dask workers they start), not this runner process
         def on_log(msg):
             msg = str(msg)
             if msg.startswith("run folder:"):

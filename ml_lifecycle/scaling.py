@@ -7,7 +7,7 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/topics/scaling.html.md"""
 # %% auto #0
 __all__ = ['scaling_curve', 'growth_slopes']
 
-# %% ../nbs/topics/scaling.ipynb #09e1a864
+# %% ../nbs/topics/scaling.ipynb #4830b99a
 import json, math, time
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -27,7 +27,7 @@ def scaling_curve(results=None, # folder of bench/scale.py's scale_<engine>.json
                                      peak_mib=v.get('peak_mib'), status=size.get('status', '')))
     return pd.DataFrame(rows, columns=['engine', 'stage', 'customers', 'seconds', 'peak_mib', 'status'])
 
-# %% ../nbs/topics/scaling.ipynb #0a7832cd
+# %% ../nbs/topics/scaling.ipynb #7154e4bc
 def growth_slopes(curve:pd.DataFrame, # from `scaling_curve` (one engine), or any table with stage, customers, seconds, peak_mib
                   superlinear:float=1.15, # a time slope above this = grows faster than the data
                   memory:float=0.5, # a memory slope above this = memory grows with the data (not bounded)
