@@ -158,9 +158,40 @@ def run_size(n, engine="pandas", stages="01-08", scheduler=None, seed=42, interv
     if rec.get("run_dir"):
         m = read_manifest(rec["run_dir"])
         rec["manifest_engine"] = {k: m.get(k) for k in ("engine", "scheduler", "workers") if k in m} or None
+        rec["cells"] = {s["stage"]: cell_times(s["output"]) for s in m["stages"] if s.get("output") and Path(s["output"]).exists()}
     rec.update(load_avg=_load(), measured=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     save(rec)
     return rec
+
+def cell_times(notebook, at_least=0.5) -> dict:
+    "{source cell number: [seconds, first line]} of the cells of an executed notebook that took at least `at_least` s (papermill's timings)."
+    from datetime import datetime
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    out, k = {}, -1
+    for c in nb["cells"]:
+        if "injected-parameters" in c.get("metadata", {}).get("tags", []): continue
+        k += 1
+        pm = c.get("metadata", {}).get("papermill", {})
+        if c["cell_type"] != "code" or not pm.get("start_time") or not pm.get("end_time"): continue
+        secs = (datetime.fromisoformat(pm["end_time"].replace("Z", "+00:00")) - datetime.fromisoformat(pm["start_time"].replace("Z", "+00:00"))).total_seconds()
+        src = "".join(c["source"]).strip().splitlines()
+        if secs >= at_least: out[str(k)] = [round(secs, 2), (src[0] if src else "")[:100]]
+    return out
+
+def hot_cells(result, min_seconds=5.0) -> list:
+    "Cells that grow faster than the data: (stage, cell, slope, seconds at the largest size, first line), steepest first."
+    sizes = sorted(result["sizes"].values(), key=lambda r: r["customers"])
+    out = []
+    stages = {st for r in sizes for st in r.get("cells", {})}
+    for st in stages:
+        cells = {c for r in sizes for c in r.get("cells", {}).get(st, {})}
+        for c in cells:
+            pts = [(r["customers"], r["cells"][st][c][0]) for r in sizes if c in r.get("cells", {}).get(st, {})]
+            sl = slope([p[0] for p in pts], [p[1] for p in pts])
+            if sl is not None and sl > SUPERLINEAR and pts[-1][1] >= min_seconds:
+                line = next(r["cells"][st][c][1] for r in reversed(sizes) if c in r.get("cells", {}).get(st, {}))
+                out.append((st, int(c), round(sl, 2), pts[-1][1], line))
+    return sorted(out, key=lambda t: -t[2])
 
 def _load():
     try: return [round(x, 2) for x in os.getloadavg()]
@@ -217,6 +248,10 @@ def summary(result, ram_mib=None) -> str:
         lines.append(f"super-linear time (slope > {SUPERLINEAR}): " + (", ".join(f"{s} ({fs[s]['time_slope']})" for s in sorted(sl)) or "none"))
         lines.append(f"memory grows with the data (slope > {MEM_SLOPE}): " + (", ".join(
             f"{s} ({fs[s]['mem_slope']}" + (f", ~{fs[s]['ram_at']:,} customers fill {ram_mib / 1024:.0f} GiB" if fs[s].get("ram_at") else "") + ")" for s in sorted(mu)) or "none"))
+        hot = hot_cells(result)
+        if hot:
+            lines.append("cells that grow faster than the data (source cell number in the stage notebook, slope, seconds at the largest size):")
+            lines += [f"  {st} cell {c}: slope {sl}, {secs:.0f} s: {line}" for st, c, sl, secs, line in hot[:10]]
     return "\n".join(lines)
 
 def plot(results_dir=RESULTS, out=None) -> Path | None:
