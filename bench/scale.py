@@ -77,12 +77,15 @@ class PeakRSS:
     def __exit__(self, *a): self._stop.set(); self._t.join(timeout=5)
 
 # ---------------------------------------------------------------- data
-def churn_folder(n, seed=42, log=print):
-    "The generated churn folder of `n` customers (cached by make_churn)."
+GEN_WORKERS = os.cpu_count() or 1  # processes generating chunks in parallel, where make_churn can (same files for any number)
+
+def churn_folder(n, seed=42, log=print, partitioned=False):
+    "The generated churn folder of `n` customers (cached by make_churn; `partitioned`: usage as part files, for Dask)."
     from ml_lifecycle.datasets import make_churn, cache_dir
     t0 = time.perf_counter()
-    kw = {}
-    if "partitioned" in inspect.signature(make_churn).parameters: kw["partitioned"] = False  # the CSV path reads one file
+    kw, sig = {}, inspect.signature(make_churn).parameters
+    if "partitioned" in sig: kw["partitioned"] = partitioned
+    if "workers" in sig: kw["workers"] = GEN_WORKERS
     log(f"[{n:,}] generating churn (reused from {cache_dir()} when present) ...")
     folder = make_churn(int(n), seed=seed, **kw)
     log(f"[{n:,}] data ready in {time.perf_counter() - t0:.0f} s: {folder}")
@@ -125,7 +128,7 @@ def run_size(n, engine="pandas", stages="01-08", scheduler=None, seed=42, interv
         rec["stages"].setdefault("00_assemble", dict(seconds=asm["seconds"], peak_mib=asm["peak_mib"]))
         kw.update(data=str(data), target="churned", task="binary")
     else:
-        kw.update(data=str(churn_folder(n, seed, log)))
+        kw.update(data=str(churn_folder(n, seed, log, partitioned=True)))
     with PeakRSS(interval, children_only=True) as mem:  # the kernels (and Dask workers they start), not this runner process
         def on_log(msg):
             msg = str(msg)
@@ -157,7 +160,7 @@ def run_size(n, engine="pandas", stages="01-08", scheduler=None, seed=42, interv
         rec["peak_mib"] = round(mem.total_peak / 2**20, 1)
     if rec.get("run_dir"):
         m = read_manifest(rec["run_dir"])
-        rec["manifest_engine"] = {k: m.get(k) for k in ("engine", "scheduler", "workers") if k in m} or None
+        rec["manifest_engine"] = m.get("engine")  # engine, scheduler, workers, threads (when the runner records them)
         rec["cells"] = {s["stage"]: cell_times(s["output"]) for s in m["stages"] if s.get("output") and Path(s["output"]).exists()}
     rec.update(load_avg=_load(), measured=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     save(rec)
@@ -255,23 +258,26 @@ def summary(result, ram_mib=None) -> str:
     return "\n".join(lines)
 
 def plot(results_dir=RESULTS, out=None) -> Path | None:
-    "Log-log plot of seconds vs customers per stage, one panel per engine found in `results_dir`."
+    "Log-log plots of seconds (top) and peak MiB (bottom) vs customers per stage, one column per engine found in `results_dir`."
     rs = {p.stem.split("_", 1)[1]: json.loads(p.read_text()) for p in sorted(Path(results_dir).glob("scale_*.json"))}
     rs = {k: v for k, v in rs.items() if any(s["stages"] for s in v["sizes"].values())}
     if not rs: return None
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, len(rs), figsize=(6 * len(rs), 4.5), squeeze=False, sharey=True)
-    for ax, (eng, r) in zip(axes[0], rs.items()):
+    fig, axes = plt.subplots(2, len(rs), figsize=(6 * len(rs), 7.5), squeeze=False, sharex=True)
+    for k, (eng, r) in enumerate(rs.items()):
+        ax, am = axes[0][k], axes[1][k]
         for st, pts in sorted(curves(r).items()):
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=st)
+            am.plot([p[0] for p in pts], [p[2] or float("nan") for p in pts], marker="o", label=st)
         ns = sorted(int(n) for n in r["sizes"])
-        if len(ns) > 1:  # a slope-1 guide through the smallest size's median time
+        if len(ns) > 1:  # a slope-1 guide through the smallest size's fastest stage
             t0 = sorted(v["seconds"] for v in r["sizes"][str(ns[0])]["stages"].values() if v.get("seconds"))[0]
             ax.plot([ns[0], ns[-1]], [t0, t0 * ns[-1] / ns[0]], "k:", lw=1, label="linear (slope 1)")
-        ax.set(xscale="log", yscale="log", xlabel="customers", title=f"engine: {eng}")
-        ax.grid(True, which="both", alpha=.3)
-    axes[0][0].set_ylabel("seconds (fast mode, shared machine)")
+        ax.set(xscale="log", yscale="log", title=f"engine: {eng}")
+        am.set(xscale="log", yscale="log", xlabel="customers")
+        for a in (ax, am): a.grid(True, which="both", alpha=.3)
+    axes[0][0].set_ylabel("seconds (fast mode, shared machine)"); axes[1][0].set_ylabel("peak MiB (kernel process tree)")
     axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     fig.tight_layout()
     out = Path(out or Path(results_dir) / "scale.png")
@@ -283,20 +289,23 @@ def _ram_mib():
     except Exception: return None
 
 def main(argv=None):
+    global RESULTS, GEN_WORKERS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--engine", choices=["pandas", "dask"], default="pandas")
     ap.add_argument("--sizes", default="10000,100000", help="customers, comma-separated (10k, 1M accepted)")
     ap.add_argument("--stages", default="01-08", help="stages to run (default 01-08)")
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address (engine dask; default: a LocalCluster)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--gen-workers", type=int, default=GEN_WORKERS, help="processes generating the data (where the kit's generator can; default: one per core)")
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between memory samples")
     ap.add_argument("--fresh", action="store_true", help="run every size again instead of reusing/resuming saved ones")
     ap.add_argument("--summary", action="store_true", help="print the summary of the saved JSON (and redraw the plot) and exit")
     ap.add_argument("--results", default=None, help="folder of the JSON, plot and run folders (default bench/results)")
     a = ap.parse_args(argv)
-    global RESULTS
     if a.results: RESULTS = Path(a.results)
     if a.interval <= 0: raise SystemExit(f"--interval {a.interval}: must be > 0 seconds")
+    if a.gen_workers < 1: raise SystemExit(f"--gen-workers {a.gen_workers}: must be at least 1")
+    GEN_WORKERS = a.gen_workers
     if a.scheduler and a.engine != "dask": raise SystemExit("--scheduler needs --engine dask")
     sizes = parse_sizes(a.sizes)
     RESULTS.mkdir(parents=True, exist_ok=True)
