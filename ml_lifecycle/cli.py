@@ -36,6 +36,8 @@ def _add_run(sub):
     r.add_argument("--time-column", metavar="COL", help="date column ordering the rows: chronological train/valid/test, time-ordered CV, date parts as features")
     r.add_argument("--test-data", metavar="FILE", help="a fixed test set with the data file's columns, read only in evaluation (default: hold out test_size)")
     r.add_argument("--positive-label", metavar="LABEL", help="class of interest of a binary task (default: settings.ini; auto = 1/True/yes, else the minority class)")
+    r.add_argument("--engine", choices=["pandas", "dask"], help="where the heavy work of stages 02, 05 and 08 runs: pandas (default: settings.ini engine) or dask")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="with --engine dask: a scheduler address (tcp://host:8786) or local (a LocalCluster; default: settings.ini scheduler)")
     r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[], help="another notebook parameter")
     return r
 
@@ -95,6 +97,8 @@ def make_parser() -> argparse.ArgumentParser:
     g.add_argument("--n", "--n-customers", dest="n", type=int, default=None, help="rows (customers for churn); default: the dataset's own size")
     g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     g.add_argument("--out", default=None, help="output folder; must be new, empty, or made by this command (default ./<dataset>-data)")
+    g.add_argument("--partitioned", action="store_true", help="churn: usage.parquet as a folder of part files, one per chunk (for --engine dask)")
+    g.add_argument("--workers", type=int, default=1, help="churn: processes generating chunks in parallel; same files for any number (default 1)")
     c = dsub.add_parser("check", help="regenerate the committed snapshots and compare", description="Regenerate data/<name> and compare contents.")
     c.add_argument("--dataset", default=None, help="one dataset name; default: all of them")
     _add_exercises(sub)
@@ -109,7 +113,7 @@ def _cmd_run(a):
     rd = run_series(data=a.data, target=a.target, task=a.task, stages=a.stages, run_dir=a.run_dir, resume=a.resume,
                     fast=a.fast, seed=a.seed, settings=a.settings, params=params, nb_dir=a.notebooks,
                     id_columns=a.id_columns, ignore=a.ignore, time_column=a.time_column, test_data=a.test_data,
-                    positive_label=a.positive_label)
+                    positive_label=a.positive_label, engine=a.engine, scheduler=a.scheduler)
     print(f"done: {rd}\n  manifest: {rd/'manifest.json'}")
     return 0
 
@@ -131,12 +135,12 @@ def _dataset_names() -> dict:
     from ml_lifecycle.task_datasets import TASK_DATASETS
     return {**{k: dict(target="churned", task="binary", **v) for k, v in BUILTIN_DATASETS.items()}, **TASK_DATASETS}
 
-def _generate_dataset(name, n, seed, out):
-    "Write dataset `name` (n rows/customers, None = its default size) into folder `out`."
+def _generate_dataset(name, n, seed, out, partitioned=False, workers=1):
+    "Write dataset `name` (n rows/customers, None = its default size) into folder `out` (churn: usage partitioned, parallel workers)."
     spec = _dataset_names()[name]
     if name == "churn":
         from ml_lifecycle.datasets import make_churn
-        return make_churn(n_customers=n or spec["n_customers"], seed=seed, out=out)
+        return make_churn(n_customers=n or spec["n_customers"], seed=seed, out=out, partitioned=partitioned, workers=workers)
     import ml_lifecycle.task_datasets as td
     return getattr(td, f"make_{name}")(n or spec["n"], seed, out=out)
 
@@ -159,7 +163,7 @@ def _cmd_data(a):
         return 0
     if a.dataset is not None and a.dataset not in names: raise ValueError(f"--dataset {a.dataset!r}: expected one of {', '.join(names)}")
     if a.data_command == "generate":
-        print(f"wrote {_generate_dataset(a.dataset, a.n, a.seed, a.out or f'{a.dataset}-data')}")
+        print(f"wrote {_generate_dataset(a.dataset, a.n, a.seed, a.out or f'{a.dataset}-data', a.partitioned, a.workers)}")
         return 0
     diffs = _check_datasets([a.dataset] if a.dataset else list(names))
     for k, d in diffs.items(): print(f"{k:<13} " + ("OK: regenerated identically" if not d else "DIFFERS: " + ", ".join(d)), file=sys.stderr if d else sys.stdout)
@@ -236,9 +240,11 @@ def main(argv: list[str] | None = None, # arguments (default: sys.argv[1:])
         ) -> int:
     "Entry point of the `ml-lifecycle` command."
     from ml_lifecycle.runner import StageFailed
+    from ml_lifecycle.engine import EngineError  # light: Dask itself is imported only when used
     a = make_parser().parse_args(argv)
     try: return COMMANDS[a.command](a)
     except StageFailed as e: print(f"error: {e}", file=sys.stderr); return 1
+    except EngineError as e: print(f"error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt: print("interrupted", file=sys.stderr); return 130
     except (ValueError, FileNotFoundError, FileExistsError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr); return 2

@@ -278,7 +278,10 @@ def collect(cfg, # resolved run parameters
     target = spec.target if spec is not None else cfg.target
     task = spec.task if spec is not None else cfg.task
     if is_builtin(cfg.data):
-        df, lin = assemble_churn(churn_dir(cfg.data))  # the label is always `churned`; another target must be a column
+        if getattr(cfg, "engine", "pandas") == "dask":  # the event tables aggregated on a Dask cluster: the same table
+            from ml_lifecycle.engine import assemble_churn_dask, engine_client
+            df, lin = assemble_churn_dask(churn_dir(cfg.data), engine_client(cfg))
+        else: df, lin = assemble_churn(churn_dir(cfg.data))  # the label is always `churned`; another target must be a column
         src = f"the churn table built from {churn_dir(cfg.data)}"
     else:
         p = Path(cfg.data).expanduser()

@@ -67,8 +67,10 @@ def _optional(key, v):
 
 SETTINGS = dict(dataset=_text, target=_text, task=_choice(TASKS), positive_label=_text, seed=_int,
                 valid_size=_fraction, test_size=_fraction, metric=_choice(METRICS), runs_dir=_text, fast=_bool,
-                id_columns=_columns, ignore=_columns, time_column=_optional, test_data=_optional, owner=_text)
-OPTIONAL = dict(id_columns="none", ignore="none", time_column="none", test_data="none", owner="unassigned")  # keys a settings file older than them may omit, with their default
+                id_columns=_columns, ignore=_columns, time_column=_optional, test_data=_optional, owner=_text,
+                engine=_choice(("pandas", "dask")), scheduler=_text)
+OPTIONAL = dict(id_columns="none", ignore="none", time_column="none", test_data="none", owner="unassigned",
+                engine="pandas", scheduler="local")  # keys a settings file older than them may omit, with their default
 
 # %% ../nbs/91_config.ipynb #07ee42cf
 import importlib.util
@@ -132,6 +134,8 @@ class RunParams:
     run_dir: Path | None = None
     settings_path: Path | None = None
     owner: str = OPTIONAL["owner"]  # who answers for the models of this kit's runs (the model card names them)
+    engine: str = OPTIONAL["engine"]  # pandas, or dask: stages 02, 05 and 08 run their heavy work on a Dask cluster
+    scheduler: str = OPTIONAL["scheduler"]  # with engine dask: local (a LocalCluster) or a scheduler address tcp://host:8786
 
     def path(self, name: str) -> Path | None:
         "Path of artefact `name` in the run folder (parent folders created), or None without a run folder."

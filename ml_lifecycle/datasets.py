@@ -402,8 +402,8 @@ def _schemas():
     return usage, truth
 
 # %% ../nbs/90_datasets.ipynb #981a4b63
-def _open(out:Path):
-    "Open the append-writers of a new dataset folder `out`."
+def _open(out:Path, partitioned:bool=False):
+    "Open the append-writers of a new dataset folder `out` (`partitioned`: usage.parquet is a folder, one part file per chunk)."
     import pyarrow.parquet as pq, sqlite3
     (out / '_truth').mkdir(parents=True, exist_ok=True)
     us, ts = _schemas()
@@ -411,7 +411,9 @@ def _open(out:Path):
     db = sqlite3.connect(out / 'billing.sqlite', isolation_level=None)
     db.execute('PRAGMA journal_mode=OFF'); db.executescript(SQL_SCHEMA)
     n = dict(customers=0, usage=0, cancellations=0, invoices=0, tickets=0, eligible=0, churned=0, bayes_ll=0.)
-    return dict(out=out, first=True, inv=0, tk=0, db=db, n=n, usage=pq.ParquetWriter(out / 'usage.parquet', us, **opts),
+    if partitioned: (out / 'usage.parquet').mkdir()
+    return dict(out=out, first=True, inv=0, tk=0, db=db, n=n, parts=0 if partitioned else None, opts=opts,
+                usage=None if partitioned else pq.ParquetWriter(out / 'usage.parquet', us, **opts),
                 truth=pq.ParquetWriter(out / '_truth' / 'truth.parquet', ts, **opts), us=us, ts=ts,
                 jsonl=open(out / 'tickets.jsonl', 'w', encoding='utf-8', newline='\n'))
 
@@ -432,7 +434,11 @@ def _append(w:dict, t:dict):
     for r in t['tickets']:
         w['tk'] += 1
         w['jsonl'].write(json.dumps({'ticket_id': f'T{w["tk"]:08d}', **r}, ensure_ascii=False) + '\n')
-    w['usage'].write_table(pa.Table.from_pandas(t['usage'], schema=w['us'], preserve_index=False).replace_schema_metadata(None))
+    ut = pa.Table.from_pandas(t['usage'], schema=w['us'], preserve_index=False).replace_schema_metadata(None)
+    if w['parts'] is None: w['usage'].write_table(ut)
+    else:  # one part file per chunk: whole customers in each, in customer order
+        import pyarrow.parquet as pq
+        pq.write_table(ut, w['out'] / 'usage.parquet' / f"part-{w['parts']:05d}.parquet", **w['opts']); w['parts'] += 1
     tr = t['truth'].assign(true_prob=lambda d: (1 / (1 + np.exp(-d.true_logit))).round(6))
     w['truth'].write_table(pa.Table.from_pandas(tr, schema=w['ts'], preserve_index=False).replace_schema_metadata(None))
     n = w['n']
@@ -449,7 +455,8 @@ def _ll(tr):
 
 def _close(w:dict):
     "Close the writers `w`."
-    w['usage'].close(); w['truth'].close(); w['jsonl'].close(); w['db'].close()
+    if w['usage'] is not None: w['usage'].close()
+    w['truth'].close(); w['jsonl'].close(); w['db'].close()
 
 # %% ../nbs/90_datasets.ipynb #4f85a4f5
 def _prepare_out(out) -> Path:
@@ -460,7 +467,9 @@ def _prepare_out(out) -> Path:
         found = sorted(p.name for p in out.iterdir())[:5]
         raise ValueError(f"out={str(out)!r} holds files not made by make_churn ({', '.join(found)}, ...); "
                          f"expected a new or empty folder, or one with the marker file {MARKER}")
-    for f in FILES: (out / f).unlink(missing_ok=True)
+    for f in FILES:
+        if (out / f).is_dir(): shutil.rmtree(out / f)  # a partitioned usage.parquet
+        else: (out / f).unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text('made by ml_lifecycle.datasets.make_churn; it may overwrite its own files here\n')
     return out
@@ -482,9 +491,10 @@ def cache_dir() -> Path:
     if os.environ.get('ML_LIFECYCLE_CACHE'): return Path(os.environ['ML_LIFECYCLE_CACHE']).expanduser()
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'ml-lifecycle'
 
-def _params(n_customers, seed, kind, month, chunk_size):
+def _params(n_customers, seed, kind, month, chunk_size, partitioned=False):
     return dict(name='churn', generator_version=GENERATOR_VERSION, n_customers=int(n_customers), seed=int(seed),
-                drift=kind, month=int(month), chunk_size=int(chunk_size), snapshot_date=str(_snapshot(month)))
+                drift=kind, month=int(month), chunk_size=int(chunk_size), snapshot_date=str(_snapshot(month)),
+                **({'partitioned': True} if partitioned else {}))  # the key only when set: default folders keep their params.json
 
 def _snapshot(month:int=0):
     "The snapshot date of production month `month` (0 = the training snapshot): the end of that month."
@@ -495,6 +505,34 @@ def _complete(out:Path, params:dict) -> bool:
     try: return (out / 'SHA256SUMS').exists() and json.loads((out / 'params.json').read_text()) == params
     except (OSError, ValueError): return False
 
+# %% ../nbs/90_datasets.ipynb #7d869f0a
+def _chunk(args):
+    "The tables of one chunk (blocks g .. g+per-1) as `_append` takes them; runs in a worker process when make_churn has workers > 1."
+    seed, month, g, per, nb, n_customers, kind, snap = args
+    blocks = [_tables(_block(seed, month, b, min(RNG_BLOCK, n_customers - b * RNG_BLOCK), kind, snap), snap)
+              for b in range(g, min(g + per, nb))]
+    return {k: (sum((b[k] for b in blocks), []) if k == 'tickets' else pd.concat([b[k] for b in blocks])) for k in blocks[0]}
+
+def _chunks(args:list, workers:int=1):
+    "`_chunk(a)` for each of `args`, in order; with workers > 1 computed ahead in that many processes (at most 2 per worker waiting: memory stays bounded)."
+    if workers <= 1:
+        for a in args: yield _chunk(a)
+        return
+    import multiprocessing as mp
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')
+    with ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+        q = deque()
+        for a in args:
+            q.append(ex.submit(_chunk, a))
+            if len(q) >= 2 * workers: yield q.popleft().result()
+        while q: yield q.popleft().result()
+
+def _written(out:Path) -> list:
+    "The files of FILES under `out` (relative names), a partitioned usage.parquet expanded to its part files."
+    return [g for f in FILES for g in ([str(q.relative_to(out)) for q in sorted((out / f).glob('*.parquet'))] if (out / f).is_dir() else [f])]
+
 # %% ../nbs/90_datasets.ipynb #9a5ae4e4
 def make_churn(n_customers:int=10_000, # customer rows in customers.csv (duplicates included)
                seed:int=42, # random seed: the same seed gives byte-identical files
@@ -502,21 +540,20 @@ def make_churn(n_customers:int=10_000, # customer rows in customers.csv (duplica
                drift:str=None, # None/'none', 'covariate', 'prior' or 'concept' (effect grows with `month`)
                month:int=0, # production month after the snapshot (0 = the training snapshot)
                chunk_size:int=20_000, # customers per chunk (rounded down to a multiple of 1000, min 1000): bounds memory
+               partitioned:bool=False, # write usage.parquet as a folder of part files, one per chunk (for Dask); False = one file
+               workers:int=1, # processes generating chunks in parallel; the files are the same for any number
               ) -> Path: # the folder written
     "Generate the multi-source churn scenario (CRM, billing, usage, tickets, cancellations, `_truth/`) into a folder."
     kind = _check_args(n_customers, seed, drift, month, chunk_size)
-    params, snap = _params(n_customers, seed, kind, month, chunk_size), _snapshot(month)
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1: raise ValueError(f"workers={workers!r}: expected an integer >= 1")
+    params, snap = _params(n_customers, seed, kind, month, chunk_size, partitioned), _snapshot(month)
     if out is None:
-        out = cache_dir() / f'churn-v{GENERATOR_VERSION}-n{n_customers}-s{seed}-{kind}-m{month}-c{chunk_size}'
+        out = cache_dir() / f"churn-v{GENERATOR_VERSION}-n{n_customers}-s{seed}-{kind}-m{month}-c{chunk_size}{'-p' if partitioned else ''}"
         if _complete(out, params): return out
-    w = _open(_prepare_out(out))
+    w = _open(_prepare_out(out), partitioned)
     try:
         nb, per = -(-n_customers // RNG_BLOCK), max(1, chunk_size // RNG_BLOCK)
-        for g in range(0, nb, per):
-            blocks = [_tables(_block(seed, month, b, min(RNG_BLOCK, n_customers - b * RNG_BLOCK), kind, snap), snap)
-                      for b in range(g, min(g + per, nb))]
-            _append(w, {k: (sum((b[k] for b in blocks), []) if k == 'tickets' else pd.concat([b[k] for b in blocks]))
-                        for k in blocks[0]})
+        for t in _chunks([(seed, month, g, per, nb, n_customers, kind, snap) for g in range(0, nb, per)], workers): _append(w, t)
     finally: _close(w)
     return _finish(w, params)
 
@@ -573,7 +610,7 @@ def _finish(w:dict, params:dict) -> Path:
     out = w['out']
     (out / 'README.md').write_text(_readme(params, w['n']), encoding='utf-8', newline='\n')
     (out / 'params.json').write_text(json.dumps(params, indent=1) + '\n', encoding='utf-8', newline='\n')
-    sums = ''.join(f'{_sha(out / f)}  {f}\n' for f in FILES if f != 'SHA256SUMS')
+    sums = ''.join(f'{_sha(out / f)}  {f}\n' for f in _written(out) if f != 'SHA256SUMS')
     (out / 'SHA256SUMS').write_text(sums, encoding='utf-8', newline='\n')
     return out
 
@@ -599,8 +636,9 @@ def check_snapshot(path=None # dataset folder with params.json; None = the built
     if not (path / 'params.json').exists(): raise ValueError(f"path={str(path)!r} has no params.json; expected a folder made by make_churn")
     p = json.loads((path / 'params.json').read_text())
     with tempfile.TemporaryDirectory() as tmp:
-        new = make_churn(p['n_customers'], p['seed'], out=Path(tmp) / 'd', drift=p['drift'], month=p['month'], chunk_size=p['chunk_size'])
-        files = [f for f in FILES if (path / f).exists() or (new / f).exists()]
+        new = make_churn(p['n_customers'], p['seed'], out=Path(tmp) / 'd', drift=p['drift'], month=p['month'], chunk_size=p['chunk_size'],
+                         partitioned=p.get('partitioned', False))
+        files = [f for f in dict.fromkeys(_written(path) + _written(new)) if (path / f).exists() or (new / f).exists()]
         return [f for f in files if not ((path / f).exists() and (new / f).exists() and _same_content(path / f, new / f))]
 
 # %% ../nbs/90_datasets.ipynb #1bab9a6f

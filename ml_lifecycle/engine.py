@@ -285,8 +285,8 @@ def add_window_features_dask(df, # a table with the pseudonymised `customer_key`
                              client=None, # a dask Client; None = `engine_client(cfg)`
                             ):
     "`features.add_window_features` with the usage window aggregates computed on Dask: the same columns and values."
-    from ml_lifecycle.collect import churn_dir, snapshot_date, pseudonymise, HOURS_DEVICES
-    if str(cfg.data) != "churn" or key not in df.columns:
+    from ml_lifecycle.collect import churn_dir, snapshot_date, pseudonymise, HOURS_DEVICES, is_builtin
+    if not is_builtin(cfg.data) or key not in df.columns:
         print(f"add_window_features: no event tables for data {cfg.data!r} (or no {key!r} column): table unchanged")
         return df
     client = engine_client(cfg) if client is None else client

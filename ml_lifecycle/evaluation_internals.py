@@ -336,10 +336,10 @@ def bayes_reference(X, # a split of the built-in churn table (needs `customer_ke
                     cfg=None, # resolved run parameters (None = assume the built-in churn data)
                    ) -> dict | None:
     "Bayes metrics (`datasets.bayes_metrics`) of the split's customers; None when the data are not the built-in churn data."
-    from ml_lifecycle.datasets import load_truth, bayes_metrics, default_data_dir
-    from ml_lifecycle.collect import pseudonymise
-    if (cfg is not None and str(cfg.data) != "churn") or "customer_key" not in X.columns: return None
-    truth = load_truth(default_data_dir("churn"))
+    from ml_lifecycle.datasets import load_truth, bayes_metrics
+    from ml_lifecycle.collect import pseudonymise, is_builtin, churn_dir
+    if (cfg is not None and not is_builtin(cfg.data)) or "customer_key" not in X.columns: return None
+    truth = load_truth(churn_dir(cfg.data if cfg is not None else "churn"))  # the built-in data, or a churn folder made by make_churn
     keys = pseudonymise(truth.customer_id.astype("string"))
     ids = truth.customer_id[keys.isin(set(X.customer_key.astype(str))).to_numpy()]
     return bayes_metrics(truth, ids) if len(ids) else None

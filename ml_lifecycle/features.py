@@ -421,10 +421,13 @@ def add_window_features(df, # a table with the pseudonymised `customer_key` (fro
                         key: str = "customer_key", # join key in `df`
                        ):
     "Join usage window aggregates (point in time) onto `df` by customer key; a table without churn sources is returned as is."
-    from ml_lifecycle.collect import churn_dir, snapshot_date, read_usage, pseudonymise, HOURS_DEVICES
-    if str(cfg.data) != "churn" or key not in df.columns:
+    from ml_lifecycle.collect import churn_dir, snapshot_date, read_usage, pseudonymise, HOURS_DEVICES, is_builtin
+    if not is_builtin(cfg.data) or key not in df.columns:
         print(f"add_window_features: no event tables for data {cfg.data!r} (or no {key!r} column): table unchanged")
         return df
+    if getattr(cfg, "engine", "pandas") == "dask":  # the same windows computed on a Dask cluster (99_dask_engine)
+        from ml_lifecycle.engine import add_window_features_dask
+        return add_window_features_dask(df, cfg, windows, values, aggs, key)
     folder = churn_dir(cfg.data); snap = snapshot_date(folder)
     u = read_usage(folder, snap)  # only rows dated on or before the snapshot are read
     u = u.assign(minutes=u.minutes.where(~u.device.isin(HOURS_DEVICES), u.minutes * 60))  # legacy_tv logs hours

@@ -18,7 +18,8 @@ from .config import check_columns, check_test_table, id_like_columns, time_order
 __all__ = ['STAGE_RE', 'CORE_PACKAGES', 'PARAM_NAMES', 'COLUMN_OPTIONS', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages',
            'notebook_params', 'read_user_table', 'is_builtin', 'check_table', 'preflight', 'column_notes',
            'task_dataset_args', 'new_run_dir', 'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest',
-           'StageFailed', 'run_stage', 'Terminated', 'sigterm_interrupts', 'run_series']
+           'StageFailed', 'run_stage', 'Terminated', 'sigterm_interrupts', 'check_engine', 'engine_session',
+           'run_series']
 
 # %% ../nbs/92_runner.ipynb #971aeca3
 STAGE_RE = re.compile(r"^(\d\d)_(\w+)\.ipynb$")
@@ -98,10 +99,11 @@ def read_user_table(path: str | Path) -> "pd.DataFrame":
     return df
 
 def is_builtin(data: str) -> bool:
-    "True when `data` names a built-in dataset rather than a file."
+    "True when `data` names a built-in dataset, or a churn folder made by `make_churn`, rather than a file."
     try: from ml_lifecycle.datasets import BUILTIN_DATASETS
     except ImportError: BUILTIN_DATASETS = ("churn",)
-    return str(data) in BUILTIN_DATASETS and not Path(str(data)).exists()
+    from ml_lifecycle.sources import churn_folder
+    return (str(data) in BUILTIN_DATASETS and not Path(str(data)).exists()) or churn_folder(data) is not None
 
 # %% ../nbs/92_runner.ipynb #41308e35
 def _header(p, df):
@@ -134,6 +136,8 @@ def preflight(cfg: RunParams, # resolved run parameters
     "Validate data, target, task and the column options before a run; returns `cfg` with `data` made absolute. Raises with a clear message."
     if is_builtin(cfg.data):
         if cfg.test_data: raise ValueError(f"--test-data needs --data to be a file; the built-in {cfg.data!r} data are assembled in stage 02")
+        from ml_lifecycle.sources import churn_folder
+        if churn_folder(cfg.data) is not None: cfg.data = str(churn_folder(cfg.data))  # absolute: the stages run in the run folder
         return cfg
     p = Path(cfg.data).expanduser().resolve()
     df = read_user_table(p)
@@ -224,8 +228,8 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def input_hashes(data: str) -> dict:
     "sha256 of the run's input file(s): the CSV, or every file of a built-in dataset's folder."
     if is_builtin(data):
-        from ml_lifecycle.datasets import default_data_dir
-        d = Path(default_data_dir(data))
+        from ml_lifecycle.sources import churn_dir
+        d = Path(churn_dir(data))
         return {str(p.relative_to(d)): sha256_file(p) for p in sorted(d.rglob("*")) if p.is_file()}
     return {str(data): sha256_file(data)}
 
@@ -279,11 +283,12 @@ COLUMN_OPTIONS = PARAM_NAMES[7:]  # the options that say what the columns are
 def _stage_record(s: Stage):
     return dict(stage=s.label, notebook=str(s.path), status="pending", start=None, duration_s=None, output=None)
 
-def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra, columns=None):
+def _start_run(data, target, task, seed, fast, settings, run_dir, stages, extra, columns=None, engine=None):
     data, target, task = task_dataset_args(data, target, task)
     notes = {}
-    given = {k: v for k, v in (columns or {}).items() if v is not None}
+    given = {k: v for k, v in {**(columns or {}), **(engine or {})}.items() if v is not None}
     cfg = preflight(resolve_params(data=data, target=target, task=task, seed=seed, fast=fast, settings=settings, **given), notes)
+    if cfg.engine == "dask": check_engine(cfg.scheduler)  # an unreachable scheduler fails before a run folder exists
     if run_dir is None:
         rd = new_run_dir(cfg.runs_dir, f"{Path(str(cfg.data)).stem}-{cfg.target}")
     else:
@@ -342,6 +347,41 @@ def sigterm_interrupts():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
+# %% ../nbs/92_runner.ipynb #1dc5278b
+def check_engine(scheduler: str, # 'local' or a scheduler address
+                 timeout: float = 10, # seconds to reach the scheduler and see a worker
+                ) -> None:
+    "Fail early (`EngineError`, naming the address) when the Dask engine cannot run: dask missing, scheduler unreachable or without workers."
+    from ml_lifecycle.engine import EngineError, dask_client
+    try: import dask.dataframe, distributed  # noqa: F401
+    except ImportError as e: raise EngineError(f"--engine dask needs dask and distributed ({e}); install the extra: pip install 'ml-lifecycle[scale]'") from None
+    if str(scheduler) != "local": dask_client(scheduler, timeout=timeout).close()
+
+@contextmanager
+def engine_session(manifest: dict, # the run's manifest (its `settings` say engine and scheduler); gets an `engine` entry
+                   run_dir: Path, # the run folder (the manifest is rewritten there)
+                   log=print, # where to say which cluster runs the stages
+                  ):
+    "For a Dask run: one client (and LocalCluster) for the whole run, its address in ML_LIFECYCLE_SCHEDULER for the stages; closed after."
+    s = manifest.get("settings", {})
+    if s.get("engine", "pandas") != "dask":
+        manifest["engine"] = dict(engine="pandas"); yield; return
+    from ml_lifecycle.engine import dask_client, engine_info
+    check_engine(s.get("scheduler", "local"))
+    client = dask_client(s.get("scheduler", "local"))
+    info = manifest["engine"] = {**engine_info(client), "scheduler_setting": s.get("scheduler", "local")}
+    write_manifest(run_dir, manifest)
+    log(f"engine: dask, scheduler {info['scheduler']} ({info['workers']} workers, {info['threads']} threads)")
+    old = os.environ.get("ML_LIFECYCLE_SCHEDULER")
+    os.environ["ML_LIFECYCLE_SCHEDULER"] = info["scheduler"]
+    try: yield client
+    finally:
+        if old is None: os.environ.pop("ML_LIFECYCLE_SCHEDULER", None)
+        else: os.environ["ML_LIFECYCLE_SCHEDULER"] = old
+        cluster = client.cluster
+        client.close()
+        if cluster is not None: cluster.close()
+
 # %% ../nbs/92_runner.ipynb #d2b73a50
 def run_series(data: str | None = None, # CSV path or built-in dataset; None = settings
                target: str | None = None, # target column; None = settings
@@ -358,6 +398,8 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
                time_column: str | None = None, # date column: chronological splits, time-ordered CV; None = settings
                test_data: str | Path | None = None, # a fixed test file with the data's columns; None = settings (hold out test_size)
                positive_label: str | None = None, # the class of interest of a binary task; None = settings (auto)
+               engine: str | None = None, # pandas or dask (stages 02, 05, 08 on a Dask cluster); None = settings
+               scheduler: str | None = None, # with engine dask: local or a scheduler address; None = settings
                nb_dir: str | Path | None = None, # folder of stage notebooks; None = the kit's
                progress: bool | None = None, # progress bars; None = when stderr is a terminal
                log=print, # where to report each finished stage
@@ -379,12 +421,13 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
         chosen, first = select_stages(all_stages, stages), 0
         columns = dict(id_columns=id_columns, ignore=ignore, time_column=time_column,
                        test_data=None if test_data is None else str(test_data), positive_label=positive_label)
-        rd, manifest = _start_run(data, target, task, seed, fast, settings, run_dir, chosen, extra, columns)
+        rd, manifest = _start_run(data, target, task, seed, fast, settings, run_dir, chosen, extra, columns,
+                                  dict(engine=engine, scheduler=scheduler))
         for w in manifest.get("warnings", []): log(f"warning: {w}")
     if progress is None: progress = sys.stderr.isatty()
     log(f"run folder: {rd}")
     bar = tqdm(range(first, len(chosen)), desc="stages", unit="stage", disable=not progress, leave=True)
-    with sigterm_interrupts():
+    with sigterm_interrupts(), engine_session(manifest, rd, log):
         for i in bar:
             bar.set_postfix_str(chosen[i].label)
             _run_recorded(chosen[i], manifest["stages"][i], manifest, rd, progress, log)

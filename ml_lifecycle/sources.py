@@ -10,14 +10,20 @@ import json
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['is_builtin', 'read_csv_robust', 'read_table_file', 'text_to_number', 'plain', 'write_json', 'read_json_fields',
-           'record_sample', 'positive_label_of', 'positive_mask', 'sha256_file', 'sha256_frame', 'churn_dir',
-           'snapshot_date', 'serve_records', 'fetch_json']
+__all__ = ['is_builtin', 'churn_folder', 'read_csv_robust', 'read_table_file', 'text_to_number', 'plain', 'write_json',
+           'read_json_fields', 'record_sample', 'positive_label_of', 'positive_mask', 'sha256_file', 'sha256_frame',
+           'churn_dir', 'snapshot_date', 'serve_records', 'fetch_json']
 
 # %% ../nbs/80_sources.ipynb #eace6e2c
 def is_builtin(data) -> bool:
-    "True when `data` names the built-in churn dataset rather than a path."
-    return str(data) == "churn" and not Path(str(data)).exists()
+    "True when `data` names the built-in churn dataset, or a churn folder made by `make_churn` (`churn_folder`), rather than a table file."
+    return (str(data) == "churn" and not Path(str(data)).exists()) or churn_folder(data) is not None
+
+def churn_folder(data) -> Path | None:
+    "The folder `data` names when it holds churn data made by `make_churn` (any size, e.g. 1M customers for `--engine dask`), else None."
+    p = Path(str(data)).expanduser()
+    try: return p.resolve() if p.is_dir() and json.loads((p / "params.json").read_text()).get("name") == "churn" else None
+    except (OSError, ValueError): return None
 
 # %% ../nbs/80_sources.ipynb #a1458efa
 _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
@@ -158,9 +164,9 @@ def sha256_frame(df) -> str:
 
 # %% ../nbs/80_sources.ipynb #c81cbd3f
 def churn_dir(data: str = "churn") -> Path:
-    "Folder of the built-in churn data (the committed snapshot, else generated once into the cache)."
+    "Folder of the churn data: a churn folder made by `make_churn`, else the built-in data (the committed snapshot, else generated once into the cache)."
     from ml_lifecycle.datasets import default_data_dir
-    return Path(default_data_dir(data))
+    return churn_folder(data) or Path(default_data_dir(data))
 
 def snapshot_date(folder: str | Path):
     "The snapshot date of a churn dataset folder (from its params.json)."

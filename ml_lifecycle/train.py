@@ -312,7 +312,10 @@ def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, families=None):
         if name != "xgboost": return _skops_safe(pipe.fit(X, y))
         from imblearn.pipeline import Pipeline
         front = pipe[:-1]; Ft = front.fit_transform(X, y); Fv = front.transform(Xv)
-        model, params["n_estimators"] = early_stopped_fit(pipe.steps[-1][1], Ft, y, Fv, yv)
+        if getattr(cfg, "engine", "pandas") == "dask":  # trained with xgboost.dask on the cluster; a plain XGBoost model comes back
+            from ml_lifecycle.engine import fit_xgb_dask, engine_client
+            model, params["n_estimators"] = fit_xgb_dask(pipe.steps[-1][1], Ft, y, Fv, yv, engine_client(cfg))
+        else: model, params["n_estimators"] = early_stopped_fit(pipe.steps[-1][1], Ft, y, Fv, yv)
     return _skops_safe(Pipeline(list(front.steps) + [("model", model)]))
 
 def _recipe_and_name(cfg, spec, recipe, name):
