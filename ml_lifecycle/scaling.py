@@ -47,7 +47,7 @@ def growth_slopes(curve:pd.DataFrame, # from `scaling_curve` (one engine), or an
     out['superlinear'], out['memory_grows'] = out.time_slope > superlinear, out.mem_slope > memory
     return out.sort_values('time_slope', ascending=False).rename_axis('stage')
 
-# %% ../nbs/topics/scaling.ipynb #f748ae5d
+# %% ../nbs/topics/scaling.ipynb #718788ff
 def cell_slopes(results=None, # folder of bench/scale.py's JSON; None = the kit's bench/results
                 engine:str='pandas', # which engine's measurements
                 min_seconds:float=5.0, # ignore cells faster than this at the largest size
