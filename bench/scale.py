@@ -265,11 +265,13 @@ def plot(results_dir=RESULTS, out=None) -> Path | None:
     import matplotlib; matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(2, len(rs), figsize=(6 * len(rs), 7.5), squeeze=False, sharex=True)
+    names = sorted({st for r in rs.values() for st in curves(r)})
+    colour = {st: plt.get_cmap("tab20")(i % 20) for i, st in enumerate(names)}  # one colour per stage in every panel
     for k, (eng, r) in enumerate(rs.items()):
         ax, am = axes[0][k], axes[1][k]
         for st, pts in sorted(curves(r).items()):
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=st)
-            am.plot([p[0] for p in pts], [p[2] or float("nan") for p in pts], marker="o", label=st)
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=st, color=colour[st])
+            am.plot([p[0] for p in pts], [p[2] or float("nan") for p in pts], marker="o", label=st, color=colour[st])
         ns = sorted(int(n) for n in r["sizes"])
         if len(ns) > 1:  # a slope-1 guide through the smallest size's fastest stage
             t0 = sorted(v["seconds"] for v in r["sizes"][str(ns[0])]["stages"].values() if v.get("seconds"))[0]
@@ -278,7 +280,9 @@ def plot(results_dir=RESULTS, out=None) -> Path | None:
         am.set(xscale="log", yscale="log", xlabel="customers")
         for a in (ax, am): a.grid(True, which="both", alpha=.3)
     axes[0][0].set_ylabel("seconds (fast mode, shared machine)"); axes[1][0].set_ylabel("peak MiB (kernel process tree)")
-    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], color=colour[st], marker="o", label=st) for st in names] + [Line2D([], [], color="k", ls=":", label="linear (slope 1)")]
+    axes[0][-1].legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     fig.tight_layout()
     out = Path(out or Path(results_dir) / "scale.png")
     fig.savefig(out, dpi=80); plt.close(fig)
