@@ -68,3 +68,27 @@ def test_generic_csv_repairs_and_split():
     assert pd.api.types.is_datetime64_any_dtype(out.sold_on)
     sp = clean.make_splits(out, SPEC, CFG)
     assert sum(map(len, sp)) == 40 and not set(sp.train.index) & set(sp.test.index)
+
+def test_fuzzy_duplicate_shortcut_finds_the_same_pairs():
+    "Joining on the short columns that must be equal returns exactly the pairs that scoring every candidate pair returns."
+    import numpy as np, pandas as pd
+    from rapidfuzz import fuzz, process
+    rng = np.random.default_rng(0)
+    cols = ["a", "b", "long"]
+    for t in range(12):
+        n = 250
+        df = pd.DataFrame({"d": rng.integers(0, 4, n), "a": rng.choice(["x", "y", "z", None], n), "b": rng.choice(["aa", "ab", None], n),
+                           "long": rng.choice(["a long street name 1", "a long street name 2", "another long name!!", None], n)})
+        block = "d" if t % 2 else None
+        txt = pd.DataFrame({c: clean._field_text(df[c]) for c in cols}, index=df.index)
+        i, j = clean._candidate_pairs(df, block, 3000)  # every pair (within the block)
+        score = np.full(len(i), np.inf)
+        for c in cols:
+            v = txt[c].fillna("").to_numpy(object); ok = txt[c].notna().to_numpy()
+            sc = process.cpdist(v[i].tolist(), v[j].tolist(), scorer=fuzz.ratio, dtype=np.float32, workers=1)
+            score = np.minimum(score, np.where(ok[i] & ok[j], sc, np.inf))
+        for lo in (95, 80, 0):
+            keep = np.isfinite(score) & (score >= lo)
+            got = clean.find_fuzzy_duplicates(df, cols, threshold=95, review_from=lo, block=block)
+            assert set(zip(got.index_a, got.index_b)) == set(zip(df.index[i[keep]], df.index[j[keep]])), (t, lo)
+        assert clean._must_match(txt, 95) == ["a", "b"]  # the short columns; 'long' can differ and still score 95
