@@ -14,9 +14,10 @@ from pathlib import Path
 __all__ = ['as_binary', 'predict_scores', 'check_predictions', 'binary_metrics', 'regression_metrics', 'multiclass_metrics',
            'multiclass_codes', 'multiclass_metrics_codes', 'bootstrap_table', 'save_figure', 'plot_roc_pr',
            'plot_confusion', 'plot_residuals', 'segment_columns', 'segment_of', 'rule_scores', 'shap_explanation',
-           'permuted_scores', 'capped_sample', 'bayes_reference', 'save_evaluation', 'load_decision',
-           'capacity_threshold', 'ceil_dp', 'fit_single_feature_rule', 'single_feature_scores', 'paired_difference',
-           'decision_record', 'attach_decision', 'save_test_labels']
+           'permuted_scores', 'capped_sample', 'rows_within', 'fit_seconds_per_row', 'predict_seconds_per_row',
+           'bayes_reference', 'save_evaluation', 'load_decision', 'capacity_threshold', 'ceil_dp',
+           'fit_single_feature_rule', 'single_feature_scores', 'paired_difference', 'decision_record',
+           'attach_decision', 'save_test_labels']
 
 # %% ../nbs/85_evaluation_internals.ipynb #3f20ed0d
 def _positive_index(classes, positive_label):
@@ -330,6 +331,39 @@ def capped_sample(X, # features (DataFrame)
     try: Xs, _, ys, _ = train_test_split(X, y, train_size=n, random_state=seed, stratify=y if task != "regression" else None)
     except ValueError: Xs = X.sample(n, random_state=seed); ys = y.loc[Xs.index]  # a class with a single row cannot be stratified
     return Xs, ys
+
+# %% ../nbs/85_evaluation_internals.ipynb #c1c294d4
+def rows_within(budget_s: float, # seconds the loop may take
+                seconds_per_row: float | None, # cost of one row in one pass (a fit or a prediction); None = unknown
+                passes: float, # how many times each sampled row is fitted or scored
+                cap: int, # the lesson's fixed cap: the most rows the diagnostic needs
+                floor: int = 300, # never fewer rows than this (or than `cap`, if smaller)
+               ) -> int:
+    "Rows a loop can afford within `budget_s`: min(cap, budget / (seconds_per_row × passes)), at least min(floor, cap)."
+    if not seconds_per_row or seconds_per_row <= 0 or passes <= 0: return int(cap)
+    return int(max(min(cap, budget_s / (seconds_per_row * passes)), min(floor, cap)))
+
+def fit_seconds_per_row(model, # an estimator or pipeline (cloned: the fitted one is not changed)
+                        X, y, # training rows (raw columns, raw labels)
+                        task: str, # binary/multiclass: a stratified pilot sample
+                        n: int = 1000, # rows of the pilot fit
+                        seed: int = 42, # random seed of the pilot sample
+                       ) -> float:
+    "Seconds per row of one pilot fit of a clone of `model` on at most `n` rows (overhead included: an upper estimate for larger fits)."
+    import time
+    from sklearn.base import clone
+    Xp, yp = capped_sample(X, y, n, task, seed)
+    t0 = time.perf_counter(); clone(model).fit(Xp, yp)
+    return (time.perf_counter() - t0) / max(len(Xp), 1)
+
+def predict_seconds_per_row(predict, # function(X) -> scores
+                            X, # rows to time it on (a slice of at most `n` is used)
+                            n: int = 1000, # rows in the timed call
+                           ) -> float:
+    "Seconds per row of one `predict` call on the first `n` rows of `X` (one call: the per-call overhead is included)."
+    import time
+    Xn = X.iloc[:n]; t0 = time.perf_counter(); predict(Xn)
+    return (time.perf_counter() - t0) / max(len(Xn), 1)
 
 # %% ../nbs/85_evaluation_internals.ipynb #af5f8f04
 def bayes_reference(X, # a split of the built-in churn table (needs `customer_key`)

@@ -102,10 +102,10 @@ def load_model(path: str | Path, # a .skops file written by `save_model`
     meta = read_meta(p)
     if meta.get("model_sha256") != sha256_bytes(p):
         raise ValueError(f"{p} does not match its metadata {meta_path(p).name} (sha256 differs): the file was replaced or corrupted")
-    try: bad = untrusted_types(p, extra_trusted)
+    try: trusted = sio.get_untrusted_types(file=str(p))  # read once: the file's schema is walked in full (seconds for a large forest)
     except Exception as e: raise ValueError(f"{p} is not a readable skops file: {e}") from None
+    bad = [t for t in trusted if not t.startswith(TRUSTED_PREFIXES + tuple(extra_trusted))]  # as `untrusted_types`
     if bad: raise ValueError(f"{p} contains types that are not trusted: {bad}; check them, then pass extra_trusted=")
-    trusted = sio.get_untrusted_types(file=str(p))
     return sio.load(p, trusted=trusted), meta
 
 # %% ../nbs/94_model_io.ipynb #ba082e80

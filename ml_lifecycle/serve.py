@@ -172,12 +172,12 @@ def predict_file(model_path: str | Path, # a .skops model saved by `model_io.sav
                 ) -> dict:
     "Score a CSV in chunks (schema checked first, atomic write). Returns {'rows', 'seconds', 'rows_per_s', 'output'}."
     import pandas as pd
-    from ml_lifecycle.model_io import load_model
+    from ml_lifecycle.model_io import load_model, read_meta
     src, dst = check_batch_paths(input_csv, output_csv, overwrite)
-    model, meta = load_model(model_path, extra_trusted=extra_trusted)
-    schema = meta["schema"]
+    schema = read_meta(model_path)["schema"]  # the sidecar: the columns are checked before the model (seconds for a large one) is loaded
     missing = [d["name"] for d in schema if d["name"] not in pd.read_csv(src, nrows=0).columns]
     if missing: raise ValueError(f"{src}: missing column(s) {missing} that the model needs")
+    model, meta = load_model(model_path, extra_trusted=extra_trusted)
     dtypes = {d["name"]: "string" for d in schema if d.get("kind") in ("categorical", "text")}
     t0 = time.perf_counter()
     n = _score_chunks(model, meta, src, dst, chunk_size, dtypes, progress)

@@ -398,8 +398,11 @@ def free_port(host: str = "127.0.0.1", # the interface to bind
 # %% ../nbs/86_service.ipynb #83ade656
 class BackgroundServer:
     "A uvicorn server in a subprocess on 127.0.0.1 and a free port; use as a context manager (stopped on exit)."
-    def __init__(self, model_path, log_path=None, port: int | None = None, timeout: float = 60, # log None = beside the model; port None = free
+    def __init__(self, model_path, log_path=None, port: int | None = None, timeout: float | None = None, # log None = beside the model; port None = free
                  **kw): # more arguments for `serve.run_server` (e.g. force=True)
+        if timeout is None:  # a large model file takes seconds per GB to read and check: 60 s, plus 60 s per GB of model
+            from pathlib import Path
+            timeout = 60 + 60 * (Path(model_path).stat().st_size / 1e9 if Path(model_path).exists() else 0)
         self.model_path, self.log_path, self.port, self.timeout, self.kw = str(model_path), log_path, port or free_port(), timeout, kw
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -416,7 +419,7 @@ class BackgroundServer:
                 with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
                     if r.status == 200: return self
             except OSError: time.sleep(0.2)
-        self.__exit__(); raise TimeoutError(f"server on {self.url} not healthy after {self.timeout}s")
+        self.__exit__(); raise TimeoutError(f"server on {self.url} not healthy after {self.timeout:.0f}s")
 
     def __exit__(self, *exc):
         self.proc.terminate()

@@ -81,3 +81,16 @@ def test_series_on_a_user_csv(cli, tmp_path, csv, target, task):
         with TestClient(serve.create_app(run / "model.skops")) as c:
             preds = c.post("/predict", json=serve.to_records(X)).json()["predictions"]
         assert [str(p["label"]) for p in preds] == ref.label.astype(str).tolist()
+
+@pytest.mark.skipif(not STAGES, reason="no stage notebooks yet")
+def test_samples_recorded_and_bounded(fast_run):
+    "Every capped sample of the shared fast run is recorded in samples.json, within its table, and the time-budgeted ones of 05, 09 and 11 are there (issue 22)."
+    assert fast_run.returncode == 0, fast_run.stderr[-3000:]
+    samples = json.loads((Path(fast_run.run_dir) / "samples.json").read_text())
+    stages = {s[:2] for s in STAGES}
+    want = {"05_experiments": "05", "09_learning_curve": "09", "09_robustness": "09", "09_permutation_importance": "09", "11_challenger": "11"}
+    missing = [k for k, s in want.items() if s in stages and k not in samples]
+    assert not missing, f"samples.json lacks {missing}: {sorted(samples)}"
+    for k, v in samples.items():
+        assert 0 < v["rows"] <= v["of"] and v["capped"] == (v["rows"] < v["of"]), (k, v)
+    if "09_learning_curve" in samples: assert samples["09_learning_curve"]["rows"] >= min(600, samples["09_learning_curve"]["of"])  # the floor of rows_within
