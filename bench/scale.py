@@ -99,7 +99,7 @@ def assembled_csv(n, seed=42, interval=0.5, log=print):
     if out.exists() and side.exists():
         log(f"[{n:,}] reusing the assembled table {out}")
         return out, json.loads(side.read_text())
-    folder = churn_folder(n, seed, log)
+    folder = churn_folder(n, seed, log, partitioned=True)  # the same data as unpartitioned (pandas reads the part files as one table), generated once for both engines
     from ml_lifecycle.collect import assemble_churn
     log(f"[{n:,}] assembling the point-in-time table with pandas ...")
     with PeakRSS(interval) as mem:
