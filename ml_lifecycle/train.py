@@ -300,9 +300,9 @@ def _skops_safe(pipe):
 FOREST_ROWS = 10_000  # a final random forest grows each tree on a bootstrap sample of at most this many training rows
 
 def _set_threads(model, n):
-    "Set `n_jobs` of a model (and of the fitted model inside `LabelEncodedClassifier`) where it has one."
+    "Set `n_jobs` of an XGBoost or scikit-learn ensemble model (also the one inside `LabelEncodedClassifier`); others are left alone (a linear model's n_jobs does nothing since scikit-learn 1.8)."
     for m in (getattr(model, "estimator", None), getattr(model, "estimator_", None), model):
-        if m is not None and not isinstance(m, LabelEncodedClassifier) and "n_jobs" in m.get_params(): m.set_params(n_jobs=n)
+        if type(m).__module__.startswith(("xgboost", "sklearn.ensemble")) and "n_jobs" in m.get_params(): m.set_params(n_jobs=n)
 
 def _inputs(cfg, spec, splits):
     "The spec and the splits: given, else through lessons 01 and 03's library calls."
