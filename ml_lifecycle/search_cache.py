@@ -76,13 +76,13 @@ def cache_front(pipe, # an imbalanced-learn Pipeline: front steps, then an optio
     return Pipeline([("front", CachedFront(SkPipeline(steps[:n]), FrontCache())), *steps[n:]])
 
 # %% ../nbs/84_search_cache.ipynb #21763985
-SEARCH_BUDGETS = dict(fast=dict(candidates=3, folds=2, rows=600, seconds=30.0, n_jobs=1),  # tests and CI run several at once
-                      full=dict(candidates=8, folds=3, rows=4000, seconds=180.0, n_jobs=2))  # a run alone: two cores
+SEARCH_BUDGETS = dict(fast=dict(candidates=3, folds=2, rows=600, seconds=120.0, n_jobs=1),  # tests and CI run several at once
+                      full=dict(candidates=8, folds=3, rows=4000, seconds=60.0, n_jobs=2))  # a run alone: two cores; seconds shared by all of a lesson's searches
 
 def search_budget(cfg, # run parameters: fast or full (a `search_seconds` setting, when present, overrides the seconds)
                   n_rows: int | None = None, # rows available; caps `rows`
                  ) -> dict:
-    "Candidates, folds, rows, seconds and parallel fits (at most the machine's cores) of one hyperparameter search for this run's mode."
+    "Candidates, folds and rows of each hyperparameter search, the seconds all of a lesson's searches share, and parallel fits (at most the machine's cores), for this run's mode."
     import os
     b = dict(SEARCH_BUDGETS["fast" if cfg.fast else "full"])
     b["n_jobs"] = max(1, min(b["n_jobs"], os.cpu_count() or 1))

@@ -17,8 +17,8 @@ from .search_cache import (CachedFront, ExperimentLog, FrontCache, cache_front, 
 _all_ = ["CachedFront", "ExperimentLog", "FrontCache", "experiment_log", "mlflow_available", "one_thread"]  # `from ml_lifecycle.train import *` as before
 
 # %% auto #0
-__all__ = ['TUNED', 'SEARCH_KINDS', 'SPACES', 'final_estimator', 'check_params', 'build_model', 'prefixed', 'evaluate_on',
-           'early_stopping', 'imbalance_strategies', 'compare_imbalance', 'check_space', 'run_search',
+__all__ = ['TUNED', 'SEARCH_KINDS', 'SPACES', 'FOREST_ROWS', 'final_estimator', 'check_params', 'build_model', 'prefixed',
+           'evaluate_on', 'early_stopping', 'imbalance_strategies', 'compare_imbalance', 'check_space', 'run_search',
            'ensemble_models', 'fit_final', 'load_trained', 'plain_model_name', 'CachedFront', 'ExperimentLog',
            'FrontCache', 'experiment_log', 'mlflow_available', 'one_thread']
 
@@ -26,7 +26,7 @@ __all__ = ['TUNED', 'SEARCH_KINDS', 'SPACES', 'final_estimator', 'check_params',
 TUNED = dict(  # starting points per model; the search of this lesson refines them (run_dir/best_params.json)
     xgboost=dict(n_estimators=1000, learning_rate=0.03, max_depth=2, min_child_weight=20, subsample=0.8, colsample_bytree=0.8),
     logistic=dict(C=0.5), linear=dict(alpha=1.0),
-    random_forest=dict(n_estimators=400, min_samples_leaf=5),
+    random_forest=dict(n_estimators=200, min_samples_leaf=5),  # averaging gains little beyond a couple hundred trees
     hist_gb=dict(max_iter=300, learning_rate=0.05, max_leaf_nodes=15))
 
 def final_estimator(pipe):
@@ -296,7 +296,14 @@ def _skops_safe(pipe):
             if k.endswith("_") and isinstance(v, pd.Timestamp): setattr(step, k, np.datetime64(v.as_unit("ns")))
     return pipe
 
-# %% ../nbs/08_training.ipynb #b6835125
+# %% ../nbs/08_training.ipynb #23311dab
+FOREST_ROWS = 10_000  # a final random forest grows each tree on a bootstrap sample of at most this many training rows
+
+def _set_threads(model, n):
+    "Set `n_jobs` of an XGBoost or scikit-learn ensemble model (also the one inside `LabelEncodedClassifier`); others are left alone (a linear model's n_jobs does nothing since scikit-learn 1.8)."
+    for m in (getattr(model, "estimator", None), getattr(model, "estimator_", None), model):
+        if type(m).__module__.startswith(("xgboost", "sklearn.ensemble")) and "n_jobs" in m.get_params(): m.set_params(n_jobs=n)
+
 def _inputs(cfg, spec, splits):
     "The spec and the splits: given, else through lessons 01 and 03's library calls."
     from ml_lifecycle.problem import load_spec
@@ -304,19 +311,26 @@ def _inputs(cfg, spec, splits):
     spec = spec if spec is not None else load_spec(cfg)
     return spec, (splits if splits is not None else load_splits(cfg, spec))
 
+
+# %% ../nbs/08_training.ipynb #b6835125
 def _fit_pipeline(spec, X, y, Xv, yv, name, params, cfg, families=None):
-    "Fit the final pipeline; for XGBoost the front is fitted once and early stopping (one fit, no refit) sets `params['n_estimators']`; an SVM classifier gets `params['probability'] = True`."
+    "Fit the final pipeline on `search_budget(cfg)['n_jobs']` threads (saved for one); XGBoost: the front fitted once, early stopping (one fit, no refit) sets `params['n_estimators']`; a random forest: `max_samples` at most `FOREST_ROWS`; an SVM classifier gets `params['probability'] = True`."
     if name == "svm" and spec.task != "regression": params["probability"] = True  # lessons 09-11 need probabilities (Platt scaling)
+    if name == "random_forest" and len(X) > FOREST_ROWS: params.setdefault("max_samples", FOREST_ROWS)  # cost bounded beyond 10,000 rows
     pipe = build_model(spec, X, name, params, cfg, families=families)
+    _set_threads(pipe.steps[-1][1], search_budget(cfg)["n_jobs"])  # two threads in full mode: the model's own, BLAS stays at one
     with one_thread():
-        if name != "xgboost": return _skops_safe(pipe.fit(X, y))
-        from imblearn.pipeline import Pipeline
-        front = pipe[:-1]; Ft = front.fit_transform(X, y); Fv = front.transform(Xv)
-        if getattr(cfg, "engine", "pandas") == "dask":  # trained with xgboost.dask on the cluster; a plain XGBoost model comes back
-            from ml_lifecycle.engine import fit_xgb_dask, engine_client
-            model, params["n_estimators"] = fit_xgb_dask(pipe.steps[-1][1], Ft, y, Fv, yv, engine_client(cfg))
-        else: model, params["n_estimators"] = early_stopped_fit(pipe.steps[-1][1], Ft, y, Fv, yv)
-    return _skops_safe(Pipeline(list(front.steps) + [("model", model)]))
+        if name != "xgboost": pipe.fit(X, y)
+        else:
+            from imblearn.pipeline import Pipeline
+            front = pipe[:-1]; Ft = front.fit_transform(X, y); Fv = front.transform(Xv)
+            if getattr(cfg, "engine", "pandas") == "dask":  # trained with xgboost.dask on the cluster; a plain XGBoost model comes back
+                from ml_lifecycle.engine import fit_xgb_dask, engine_client
+                model, params["n_estimators"] = fit_xgb_dask(pipe.steps[-1][1], Ft, y, Fv, yv, engine_client(cfg))
+            else: model, params["n_estimators"] = early_stopped_fit(pipe.steps[-1][1], Ft, y, Fv, yv)
+            pipe = Pipeline(list(front.steps) + [("model", model)])
+    _set_threads(pipe.steps[-1][1], 1)  # the saved model predicts on one thread (a service answers one row at a time)
+    return _skops_safe(pipe)
 
 def _recipe_and_name(cfg, spec, recipe, name):
     "The recipe (given, else the run's plain-recipe verdict, else engineered) and the model (given, else that recipe's model)."

@@ -39,6 +39,28 @@ def test_regression_csv(tmp_path):
     pipe, meta = fit_final(cfg)
     assert meta["task"] == "regression" and meta["metrics"]["valid"]["rmse"] > 0
 
+def test_final_forest_capped_rows_and_saved_for_one_thread(loans, monkeypatch):
+    "Beyond FOREST_ROWS training rows a final random forest grows each tree on that many bootstrap rows; fitted on the run's threads, saved for one."
+    import ml_lifecycle.train as train
+    cfg, spec, sp = loans
+    cap = len(sp.train) // 2
+    monkeypatch.setattr(train, "FOREST_ROWS", cap)
+    full = resolve_params(data=str(FIXTURES / "loans.csv"), target="default", fast=False)  # full mode: two threads for the fit
+    seen = {}
+    from sklearn.ensemble import RandomForestClassifier
+    orig = RandomForestClassifier.fit
+    def spy(self, X, y, **kw): seen["n_jobs"] = self.n_jobs; return orig(self, X, y, **kw)
+    monkeypatch.setattr(RandomForestClassifier, "fit", spy)
+    pipe, meta = fit_final(full, spec, sp, "random_forest", {"n_estimators": 20}, save=False)
+    rf = pipe.steps[-1][1]
+    assert meta["params"]["max_samples"] == cap and rf.max_samples == cap
+    assert seen["n_jobs"] == min(2, __import__("os").cpu_count() or 1) and rf.n_jobs == 1
+    _, small = fit_final(cfg, spec, sp, "random_forest", {"n_estimators": 20}, save=False)  # fast mode: one thread
+    assert seen["n_jobs"] == 1
+    monkeypatch.setattr(train, "FOREST_ROWS", len(sp.train) + 1)
+    _, uncapped = fit_final(cfg, spec, sp, "random_forest", {"n_estimators": 20}, save=False)
+    assert "max_samples" not in uncapped["params"]
+
 def test_unknown_model_name(loans):
     _, spec, sp = loans
     with pytest.raises(ValueError, match="expected one of .*xgboost"): build_model(spec, sp.train, "xgbost")
