@@ -12,7 +12,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 # %% auto #0
 __all__ = ['Winsorizer', 'safe_name', 'safe_feature_names', 'SafeNamesColumnTransformer', 'ConstantFeature',
-           'constant_preprocessor', 'feature_name_map', 'read_test_data', 'with_test_data']
+           'constant_preprocessor', 'feature_name_map', 'read_test_data', 'with_test_data', 'must_match',
+           'candidate_pairs']
 
 # %% ../nbs/81_clean_internals.ipynb #510f3447
 def _winsor_bounds(X, # float array, rows x columns (NaN allowed)
@@ -167,3 +168,62 @@ def with_test_data(sp, # the Splits of the run (test empty when cfg.test_data is
     f = getattr(cfg, "test_data", None)
     if not f or len(sp.test) or (cfg.run_dir is not None and not cfg.path("model.skops").exists()): return sp
     return sp._replace(test=read_test_data(cfg, spec, like=sp.train))
+
+# %% ../nbs/81_clean_internals.ipynb #50e25e11
+def must_match(txt, # normalised text of the columns compared (one column each)
+               lo: float, # the lowest score wanted
+              ) -> list:
+    "Columns whose values are all too short for two different values to score `lo` or more: a pair can only pass if they are equal (or missing on one side)."
+    # fuzz.ratio = 100 * (1 - edits / (len_a + len_b)); two different strings need at least one edit, so they stay below lo
+    # whenever len_a + len_b < 100 / (100 - lo): with lo = 95, any two values shorter than 10 characters
+    if lo <= 0 or lo > 100: return []
+    limit = 100 / (100 - lo) if lo < 100 else float("inf")
+    return [c for c in txt.columns if txt[c].notna().any() and 2 * txt[c].str.len().max() < limit]
+
+def _block_pairs(a, b, on, same, max_block, block):
+    "Positions (i < j) of the pairs between row sets a and b agreeing on `on` (a is b when `same`); refuses a group with too many pairs."
+    import numpy as np, pandas as pd
+    if on: ga, gb = a.groupby(on).size(), b.groupby(on).size()
+    else: ga, gb = pd.Series([len(a)]), pd.Series([len(b)])
+    n_pairs = ga * (ga - 1) // 2 if same else (ga * gb).dropna()
+    limit = max_block * (max_block - 1) // 2
+    if len(n_pairs) and n_pairs.max() > limit:
+        key = n_pairs.idxmax(); key = key[0] if isinstance(key, tuple) else key
+        where = f"block {key!r} of column '{block}'" if block else "the table"
+        raise ValueError(f"{where} has {int(n_pairs.max()):,} pairs to compare (more than {limit:,}, i.e. {max_block} rows pairwise): too many; choose a finer `block`")
+    m = a.merge(b, on=on) if on else a.merge(b, how="cross")
+    i, j = m.pos_x.to_numpy(), m.pos_y.to_numpy()
+    keep = i < j if same else np.ones(len(i), bool)
+    return np.minimum(i, j)[keep], np.maximum(i, j)[keep]
+
+def candidate_pairs(df, # the table
+                    block, # column whose equal values form the blocks; None = one block
+                    max_block: int = 3_000, # refuse a block whose pairs exceed max_block rows compared pairwise
+                    exact=None, # frame of columns that must be equal where present on both sides (`must_match`); None = none
+                   ) -> tuple:
+    """Positions (i, j), i < j, of the row pairs to compare: all pairs, or pairs within a block; with `exact` (a frame of
+    columns that must be equal where present on both sides), only pairs that agree on them: each group of rows with the
+    same missing pattern is joined to each other group on the block and the columns both have."""
+    import numpy as np, pandas as pd
+    n = len(df)
+    exact = exact if exact is not None else pd.DataFrame(index=df.index)
+    if block is None and exact.shape[1] == 0:
+        if n > max_block: raise ValueError(f"{n} rows are too many to compare pairwise; set `block` to a column that splits them")
+        return np.triu_indices(n, 1)
+    b = pd.DataFrame({"pos": np.arange(n)})
+    if block is not None: b["blk"] = df[block].to_numpy()
+    for k, c in enumerate(exact.columns): b[f"e{k}"] = exact[c].to_numpy(object)
+    if block is not None: b = b[b.blk.notna()]
+    ecols = [f"e{k}" for k in range(exact.shape[1])]
+    pattern = b[ecols].notna().to_numpy() @ (1 << np.arange(len(ecols))) if ecols else np.zeros(len(b), int)
+    groups = {int(p): b[pattern == p] for p in np.unique(pattern)}
+    out_i, out_j = [np.zeros(0, int)], [np.zeros(0, int)]
+    for p in sorted(groups):
+        for q in sorted(groups):
+            if q < p: continue
+            on = (["blk"] if block is not None else []) + [e for k, e in enumerate(ecols) if (p >> k) & 1 and (q >> k) & 1]
+            i, j = _block_pairs(groups[p], groups[q], on, p == q, max_block, block)
+            out_i.append(i); out_j.append(j)
+    i, j = np.concatenate(out_i), np.concatenate(out_j)
+    order = np.lexsort((j, i))
+    return i[order], j[order]

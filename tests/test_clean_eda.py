@@ -73,6 +73,7 @@ def test_fuzzy_duplicate_shortcut_finds_the_same_pairs():
     "Joining on the short columns that must be equal returns exactly the pairs that scoring every candidate pair returns."
     import numpy as np, pandas as pd
     from rapidfuzz import fuzz, process
+    from ml_lifecycle.clean_internals import candidate_pairs, must_match
     rng = np.random.default_rng(0)
     cols = ["a", "b", "long"]
     for t in range(12):
@@ -81,7 +82,7 @@ def test_fuzzy_duplicate_shortcut_finds_the_same_pairs():
                            "long": rng.choice(["a long street name 1", "a long street name 2", "another long name!!", None], n)})
         block = "d" if t % 2 else None
         txt = pd.DataFrame({c: clean._field_text(df[c]) for c in cols}, index=df.index)
-        i, j = clean._candidate_pairs(df, block, 3000)  # every pair (within the block)
+        i, j = candidate_pairs(df, block, 3000)  # every pair (within the block)
         score = np.full(len(i), np.inf)
         for c in cols:
             v = txt[c].fillna("").to_numpy(object); ok = txt[c].notna().to_numpy()
@@ -91,4 +92,4 @@ def test_fuzzy_duplicate_shortcut_finds_the_same_pairs():
             keep = np.isfinite(score) & (score >= lo)
             got = clean.find_fuzzy_duplicates(df, cols, threshold=95, review_from=lo, block=block)
             assert set(zip(got.index_a, got.index_b)) == set(zip(df.index[i[keep]], df.index[j[keep]])), (t, lo)
-        assert clean._must_match(txt, 95) == ["a", "b"]  # the short columns; 'long' can differ and still score 95
+        assert must_match(txt, 95) == ["a", "b"]  # the short columns; 'long' can differ and still score 95
