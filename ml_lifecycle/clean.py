@@ -191,13 +191,12 @@ def find_fuzzy_duplicates(df: pd.DataFrame, # the table
                           max_block: int = 3_000, # refuse blocks larger than this (n² comparisons)
                          ) -> pd.DataFrame:
     "Pairs of rows whose `columns` are all similar by edit distance (score = the least similar column present in both)."
-    import numpy as np, pandas as pd
-    from rapidfuzz import fuzz, process
+    import numpy as np, pandas as pd; from rapidfuzz import fuzz, process
+    from ml_lifecycle.clean_internals import candidate_pairs, must_match  # the blocking plumbing (tooling notebook 81)
     _check_frame(df, list(columns) + ([block] if block else []))
     if not len(columns): raise ValueError("columns is empty; name the columns that identify an entity")
     lo = threshold - 10 if review_from is None else review_from
     txt = pd.DataFrame({c: _field_text(df[c]) for c in columns}, index=df.index)
-    from ml_lifecycle.clean_internals import candidate_pairs, must_match  # the blocking plumbing (tooling notebook 81)
     i, j = candidate_pairs(df, block, max_block, txt[must_match(txt, lo)])  # only pairs that can reach `lo` at all
     score = np.full(len(i), np.inf)
     for c in columns:
