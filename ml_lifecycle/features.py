@@ -266,6 +266,7 @@ def _te_inputs(self, X):
 def _te_names(self):
     cls = getattr(self.encoder_, "classes_", None)
     base = [*self.columns_, *["x".join(t) for t in self.crosses_]]
+    if not base: return []  # nothing to encode (the encoder is not fitted then)
     if self.encoder_.target_type_ == "multiclass": return [f"te_{b}_{k}" for b in base for k in cls]
     return [f"te_{b}" for b in base]
 def _te_setup(self, X, y):
@@ -285,14 +286,19 @@ TargetEncodingFeatures._inputs, TargetEncodingFeatures._names, TargetEncodingFea
 # %% ../nbs/05_feature_engineering.ipynb #535e25ad
 def _te_fit(self, X, y=None):
     X = _frame(X, "TargetEncodingFeatures"); self._setup(X, y)
-    self.encoder_.fit(self._inputs(X), np.asarray(y)); self.new_features_ = self._names()
+    inputs = self._inputs(X)
+    if inputs.shape[1]: self.encoder_.fit(inputs, np.asarray(y))  # no column to encode (e.g. none qualifies in a small fold): nothing added
+    self.new_features_ = self._names()
     return self
 def _te_fit_transform(self, X, y=None, **fit_params):
     "Cross-fitted: each training row is encoded by category means computed on the other folds."
     X = _frame(X, "TargetEncodingFeatures"); self._setup(X, y)
-    Z = self.encoder_.fit_transform(self._inputs(X), np.asarray(y)); self.new_features_ = self._names()
+    inputs = self._inputs(X)
+    if not inputs.shape[1]: self.new_features_ = []; return X.copy()  # no column to encode: nothing added
+    Z = self.encoder_.fit_transform(inputs, np.asarray(y)); self.new_features_ = self._names()
     return pd.concat([X, pd.DataFrame(Z, columns=self.new_features_, index=X.index)], axis=1)
 def _te_new(self, X):
+    if not self.new_features_: return pd.DataFrame(index=X.index)
     return pd.DataFrame(self.encoder_.transform(self._inputs(X)), columns=self.new_features_, index=X.index)
 
 TargetEncodingFeatures.fit, TargetEncodingFeatures.fit_transform, TargetEncodingFeatures._new = _te_fit, _te_fit_transform, _te_new

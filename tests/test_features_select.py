@@ -153,3 +153,13 @@ def test_model_naming_the_old_preprocessor_path_still_loads():
     assert b"ml_lifecycle.feature_internals" not in zipfile.ZipFile(io.BytesIO(old)).read("schema.json")
     back = sio.loads(old, trusted=sio.get_untrusted_types(data=old))
     np.testing.assert_allclose(back.predict_proba(X.head(5)), pipe.predict_proba(X.head(5)))
+
+def test_target_encoding_with_nothing_to_encode_adds_nothing():
+    "A fold where no column qualifies (too few or too many levels) adds no column instead of crashing scikit-learn's encoder."
+    import numpy as np, pandas as pd
+    from ml_lifecycle.features import TargetEncodingFeatures
+    X = pd.DataFrame({"id_like": [f"r{i}" for i in range(60)], "n": np.arange(60.0)})  # every level unique: above max_share
+    y = pd.Series(np.arange(60) % 3)
+    te = TargetEncodingFeatures(target_type="multiclass")
+    pd.testing.assert_frame_equal(te.fit_transform(X, y), X)
+    assert te.new_features_ == [] and te.fit(X, y).transform(X).shape == X.shape
