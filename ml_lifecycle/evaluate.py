@@ -10,12 +10,13 @@ import json, math, warnings
 from ml_lifecycle.evaluation_internals import (as_binary, predict_scores, check_predictions, binary_metrics, regression_metrics,
     multiclass_metrics, bootstrap_table, save_figure, plot_roc_pr, plot_confusion, plot_residuals, segment_columns, segment_of,
     rule_scores, shap_explanation, bayes_reference, save_evaluation, load_decision, capacity_threshold, ceil_dp,
-    fit_single_feature_rule, single_feature_scores, paired_difference, decision_record, attach_decision, save_test_labels,
+    fit_single_feature_rule, single_feature_scores, paired_difference, paired_difference_multiclass, decision_record, attach_decision,
+    save_test_labels,
     _positive_index, _decision_path)
 _all_ = ["as_binary", "predict_scores", "check_predictions", "binary_metrics", "regression_metrics", "multiclass_metrics",
          "bootstrap_table", "save_figure", "plot_roc_pr", "plot_confusion", "plot_residuals", "segment_columns", "segment_of",
          "rule_scores", "shap_explanation", "bayes_reference", "save_evaluation", "load_decision", "capacity_threshold",
-         "ceil_dp", "fit_single_feature_rule", "single_feature_scores", "paired_difference", "decision_record", "attach_decision",
+         "ceil_dp", "fit_single_feature_rule", "single_feature_scores", "paired_difference", "paired_difference_multiclass", "decision_record", "attach_decision",
          "save_test_labels"]
 
 # %% auto #0
@@ -28,7 +29,7 @@ __all__ = ['LOWER_BETTER', 'split_xy', 'load_inputs', 'compute_metrics', 'bootst
            'save_figure', 'plot_roc_pr', 'plot_confusion', 'plot_residuals', 'segment_columns', 'segment_of',
            'rule_scores', 'shap_explanation', 'bayes_reference', 'save_evaluation', 'load_decision',
            'capacity_threshold', 'ceil_dp', 'fit_single_feature_rule', 'single_feature_scores', 'paired_difference',
-           'decision_record', 'attach_decision', 'save_test_labels']
+           'paired_difference_multiclass', 'decision_record', 'attach_decision', 'save_test_labels']
 
 # %% ../nbs/09_evaluation.ipynb #8a9981be
 def split_xy(df, # one split (train, valid or test) with the target column

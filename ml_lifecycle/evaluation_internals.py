@@ -16,8 +16,8 @@ __all__ = ['as_binary', 'predict_scores', 'check_predictions', 'binary_metrics',
            'plot_confusion', 'plot_residuals', 'segment_columns', 'segment_of', 'rule_scores', 'shap_explanation',
            'permuted_scores', 'capped_sample', 'rows_within', 'fit_seconds_per_row', 'predict_seconds_per_row',
            'bayes_reference', 'save_evaluation', 'load_decision', 'capacity_threshold', 'ceil_dp',
-           'fit_single_feature_rule', 'single_feature_scores', 'paired_difference', 'decision_record',
-           'attach_decision', 'save_test_labels']
+           'fit_single_feature_rule', 'single_feature_scores', 'paired_difference', 'paired_difference_multiclass',
+           'decision_record', 'attach_decision', 'save_test_labels']
 
 # %% ../nbs/85_evaluation_internals.ipynb #3f20ed0d
 def _positive_index(classes, positive_label):
@@ -509,6 +509,22 @@ def paired_difference(metric_fn, # function(y, s) -> float, the metric
         return dict(model=a, baseline=b, difference=b - a if lower_better else a - b)
     t = bootstrap_table(both, y, np.arange(len(y)), n_boot=n_boot, seed=seed, alpha=alpha, two_classes=two_classes)
     return {k: {c: float(t.loc[k, c]) for c in ("value", "low", "high")} for k in ("model", "baseline", "difference")}
+
+# %% ../nbs/85_evaluation_internals.ipynb #e6561503
+def paired_difference_multiclass(metric: str, # 'accuracy', 'balanced_accuracy', 'f1_macro' or 'log_loss'
+                                 y, # true labels
+                                 p_model, p_base, # DataFrames of class probabilities (columns = classes), same rows
+                                 n_boot: int = 500, seed: int = 42, alpha: float = 0.05,
+                                ) -> dict | None:
+    "`paired_difference` of a multiclass metric from integer labels and a confusion matrix per resample; None when it does not apply (another metric, or a label or class missing from either frame)."
+    if metric not in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss"): return None
+    if not (hasattr(p_model, "columns") and hasattr(p_base, "columns")): return None
+    if sorted(map(str, p_model.columns)) != sorted(map(str, p_base.columns)): return None
+    a, b = multiclass_codes(y, p_model), multiclass_codes(y, p_base)
+    if a is None or b is None: return None
+    (codes, A), (_, B) = a, b
+    return paired_difference(lambda yy, P: multiclass_metrics_codes(yy, P)[metric], codes, A, B, lower_better=metric == "log_loss",
+                             n_boot=n_boot, seed=seed, alpha=alpha, two_classes=True)
 
 # %% ../nbs/85_evaluation_internals.ipynb #87749347
 def _r(x, dp=4):
