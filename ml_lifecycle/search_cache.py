@@ -77,7 +77,7 @@ def cache_front(pipe, # an imbalanced-learn Pipeline: front steps, then an optio
 
 # %% ../nbs/84_search_cache.ipynb #21763985
 SEARCH_BUDGETS = dict(fast=dict(candidates=3, folds=2, rows=600, seconds=120.0, n_jobs=1),  # tests and CI run several at once
-                      full=dict(candidates=8, folds=3, rows=4000, seconds=60.0, n_jobs=2))  # a run alone: two cores; seconds shared by all of a lesson's searches
+                      full=dict(candidates=8, folds=3, rows=4000, seconds=40.0, n_jobs=2))  # a run alone: two cores; seconds shared by all of a lesson's searches
 
 def search_budget(cfg, # run parameters: fast or full (a `search_seconds` setting, when present, overrides the seconds)
                   n_rows: int | None = None, # rows available; caps `rows`
