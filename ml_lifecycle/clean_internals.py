@@ -196,6 +196,7 @@ def _block_pairs(a, b, on, same, max_block, block):
     keep = i < j if same else np.ones(len(i), bool)
     return np.minimum(i, j)[keep], np.maximum(i, j)[keep]
 
+# %% ../nbs/81_clean_internals.ipynb #68acddb3
 def candidate_pairs(df, # the table
                     block, # column whose equal values form the blocks; None = one block
                     max_block: int = 3_000, # refuse a block whose pairs exceed max_block rows compared pairwise
