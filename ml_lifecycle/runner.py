@@ -267,14 +267,18 @@ def run_stage(stage: Stage, # the stage to execute
     import papermill as pm
     out = Path(run_dir) / "notebooks" / stage.path.name
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        pm.execute_notebook(str(stage.path), str(out), parameters=params, cwd=str(run_dir), kernel_name="python3",
-                            progress_bar=progress, log_output=False,
-                            request_save_on_cell_execute=False,  # one write at the end (and on a failure): a write per cell re-serialised the whole notebook, 2-4x the overhead of a stage
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])  # kernel on 127.0.0.1: its TCP warning is noise in a run log
-    except pm.PapermillExecutionError as e:
-        raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
-    return out
+    for attempt in (1, 2, 3):
+        try:
+            pm.execute_notebook(str(stage.path), str(out), parameters=params, cwd=str(run_dir), kernel_name="python3",
+                                progress_bar=progress, log_output=False,
+                                request_save_on_cell_execute=False,  # one write at the end (and on a failure): a write per cell re-serialised the whole notebook, 2-4x the overhead of a stage
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # kernel on 127.0.0.1: its TCP warning is noise in a run log
+            return out
+        except pm.PapermillExecutionError as e:
+            raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
+        except RuntimeError as e:  # a kernel that died before its first reply ran no cell: two kernels started at once can pick the same port
+            if "Kernel died before replying to kernel_info" not in str(e) or attempt == 3: raise
+            time.sleep(attempt)
 
 # %% ../nbs/92_runner.ipynb #1a136d74
 PARAM_NAMES = ("data", "target", "task", "seed", "run_dir", "fast", "settings", "id_columns", "ignore", "time_column", "test_data", "positive_label")
