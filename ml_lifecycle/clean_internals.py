@@ -157,7 +157,8 @@ def read_test_data(cfg, # run parameters: test_data, target
                 except (TypeError, ValueError): pass
         out = out[[c for c in like.columns if c in out] + [c for c in out.columns if c not in like.columns]]
     if cfg.run_dir is not None:
-        cfg.path("splits/test_data.json").write_text(json.dumps(dict(file=str(cfg.test_data), rows=len(out), read_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))))
+        from ml_lifecycle.sources import write_json  # atomic: stages 10 and 11 may both read the test file at the same time
+        write_json(dict(file=str(cfg.test_data), rows=len(out), read_at=datetime.now(timezone.utc).isoformat(timespec="seconds")), cfg.path("splits/test_data.json"))
     return out
 
 def with_test_data(sp, # the Splits of the run (test empty when cfg.test_data is set)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['is_builtin', 'churn_folder', 'read_csv_robust', 'read_table_file', 'text_to_number', 'plain', 'write_json',
-           'read_json_fields', 'record_sample', 'positive_label_of', 'positive_mask', 'sha256_file', 'sha256_frame',
-           'churn_dir', 'snapshot_date', 'serve_records', 'fetch_json']
+           'read_json_fields', 'file_lock', 'record_sample', 'positive_label_of', 'positive_mask', 'sha256_file',
+           'sha256_frame', 'churn_dir', 'snapshot_date', 'serve_records', 'fetch_json']
 
 # %% ../nbs/80_sources.ipynb #eace6e2c
 def is_builtin(data) -> bool:
@@ -91,8 +91,10 @@ def plain(v):
 def write_json(record: dict, # JSON-able values (numpy scalars: pass them through `plain`)
                path: str | Path, # the file to write
               ) -> Path:
-    "Write `record` as indented UTF-8 JSON; returns the path."
-    p = Path(path); p.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+    "Write `record` as indented UTF-8 JSON, atomically (a temporary file, then `os.replace`): a reader never sees half a file; returns the path."
+    import os, threading
+    p = Path(path); tmp = p.with_name(f".{p.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"); os.replace(tmp, p)
     return p
 
 def read_json_fields(path: str | Path, # a JSON file holding one object
@@ -106,6 +108,21 @@ def read_json_fields(path: str | Path, # a JSON file holding one object
     if unknown: raise ValueError(f"{p}: unknown {what} field(s) {unknown}; known fields: {', '.join(sorted(known))}")
     return d
 
+# %% ../nbs/80_sources.ipynb #77f38d4b
+from contextlib import contextmanager
+
+@contextmanager
+def file_lock(path: str | Path, # the shared file; the lock is `.<name>.lock` beside it
+             ):
+    "Hold an exclusive lock across processes (fcntl.flock) while a shared file is read, changed and written back; a no-op where fcntl is missing."
+    try: import fcntl
+    except ImportError: yield; return
+    p = Path(path)
+    with open(p.with_name(f".{p.name}.lock"), "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try: yield
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
 # %% ../nbs/80_sources.ipynb #d0ba312d
 def record_sample(cfg, # resolved run parameters (its `path`); None or no run folder = write nothing
                   name: str, # what the sample is for, e.g. '09_permutation_importance'
@@ -117,8 +134,9 @@ def record_sample(cfg, # resolved run parameters (its `path`); None or no run fo
     rec = dict(rows=int(rows), of=int(of), capped=bool(rows < of), note=note)
     p = cfg.path("samples.json") if cfg is not None and hasattr(cfg, "path") else None
     if p is not None:
-        old = json.loads(Path(p).read_text(encoding="utf-8")) if Path(p).exists() else {}
-        old[name] = rec; write_json(old, p)
+        with file_lock(p):  # stages running side by side record their samples into the same file
+            old = json.loads(Path(p).read_text(encoding="utf-8")) if Path(p).exists() else {}
+            old[name] = rec; write_json(old, p)
     return rec
 
 # %% ../nbs/80_sources.ipynb #5ac1d9f7
