@@ -26,9 +26,10 @@ def _add_run(sub):
     r.add_argument("--task", choices=["auto", "binary", "multiclass", "regression"], help="task type (default: settings.ini task; auto infers it)")
     r.add_argument("--stages", help="which stages: '01-04', '3,5', '05-', a name ('eda'); default all")
     r.add_argument("--run-dir", help="folder for this run (must not exist or be empty); default runs/<UTC time>-<data>-<target>")
-    r.add_argument("--resume", metavar="RUN_DIR", help="continue a failed run from its first unfinished stage, same parameters")
+    r.add_argument("--resume", metavar="RUN_DIR", help="continue a failed or interrupted run: every stage not ok runs again, same parameters")
     r.add_argument("--fast", action="store_true", default=None, help="small budgets and samples (tests, CI, a first look)")
     r.add_argument("--seed", type=int, help="random seed (default: settings.ini seed)")
+    r.add_argument("--jobs", type=int, metavar="N", help="stages run at once where independent (04 beside 05-08, 10 beside 11); 1 = one after the other (default: 2 on a machine with 2+ cores, else 1)")
     r.add_argument("--settings", help="a settings.ini to use instead of ./settings.ini or the kit's")
     r.add_argument("--notebooks", help="folder of stage notebooks (default: the kit's)")
     r.add_argument("--id-columns", metavar="COLS", help="identifier columns, comma-separated: never model or API inputs (default: settings.ini; columns unique per row that look like ids are found too)")
@@ -113,7 +114,7 @@ def _cmd_run(a):
     rd = run_series(data=a.data, target=a.target, task=a.task, stages=a.stages, run_dir=a.run_dir, resume=a.resume,
                     fast=a.fast, seed=a.seed, settings=a.settings, params=params, nb_dir=a.notebooks,
                     id_columns=a.id_columns, ignore=a.ignore, time_column=a.time_column, test_data=a.test_data,
-                    positive_label=a.positive_label, engine=a.engine, scheduler=a.scheduler)
+                    positive_label=a.positive_label, engine=a.engine, scheduler=a.scheduler, jobs=a.jobs)
     print(f"done: {rd}\n  manifest: {rd/'manifest.json'}")
     return 0
 

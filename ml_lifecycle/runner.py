@@ -6,7 +6,7 @@ Docs: https://ml-lifecycle.github.io/ml-lifecycle/runner.html.md"""
 
 # %% ../nbs/92_runner.ipynb #a34a0ee6
 from __future__ import annotations
-import hashlib, json, os, platform, re, subprocess, sys, time
+import hashlib, json, os, platform, queue, re, subprocess, sys, threading, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,11 +15,11 @@ from .config import resolve_params, write_settings, check_target, RunParams
 from .config import check_columns, check_test_table, id_like_columns, time_ordered_by, time_order_warning
 
 # %% auto #0
-__all__ = ['STAGE_RE', 'CORE_PACKAGES', 'PARAM_NAMES', 'COLUMN_OPTIONS', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages',
-           'notebook_params', 'read_user_table', 'is_builtin', 'check_table', 'preflight', 'column_notes',
-           'task_dataset_args', 'new_run_dir', 'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest',
-           'StageFailed', 'run_stage', 'Terminated', 'sigterm_interrupts', 'check_engine', 'engine_session',
-           'run_series']
+__all__ = ['STAGE_RE', 'CORE_PACKAGES', 'INDEPENDENT_OF', 'STAGGER_S', 'PARAM_NAMES', 'COLUMN_OPTIONS', 'Stage', 'notebooks_dir',
+           'list_stages', 'select_stages', 'notebook_params', 'read_user_table', 'is_builtin', 'check_table',
+           'preflight', 'column_notes', 'task_dataset_args', 'new_run_dir', 'sha256_file', 'input_hashes',
+           'write_manifest', 'read_manifest', 'StageFailed', 'KernelWatch', 'run_stage', 'stage_needs', 'ready_stages',
+           'default_jobs', 'Terminated', 'sigterm_interrupts', 'check_engine', 'engine_session', 'run_series']
 
 # %% ../nbs/92_runner.ipynb #971aeca3
 STAGE_RE = re.compile(r"^(\d\d)_(\w+)\.ipynb$")
@@ -257,28 +257,97 @@ class StageFailed(RuntimeError):
         self.stage, self.cell, self.ename, self.evalue, self.notebook = stage, cell, ename, evalue, notebook
         super().__init__(f"stage {stage} failed at cell {cell}: {ename}: {evalue}\n  open {notebook} to see the cell and its traceback")
 
+# %% ../nbs/92_runner.ipynb #c622f012
+class KernelWatch:
+    "The kernels the stages of one series start, so that the main thread can stop the stages other threads are running."
+    def __init__(self):
+        self.stop, self.managers, self._lock, self._cls = threading.Event(), [], threading.Lock(), None
+
+    def manager_class(self):
+        "An AsyncKernelManager (nbclient's default) that registers each manager with this watch (papermill's `kernel_manager_class`)."
+        if self._cls is None:
+            from jupyter_client.manager import AsyncKernelManager  # the blocking KernelManager would block nbclient's loop: a dead kernel never noticed
+            watch = self
+            class WatchedKernelManager(AsyncKernelManager):
+                def __init__(self, *a, **kw):
+                    super().__init__(*a, **kw)
+                    with watch._lock: watch.managers.append(self)
+            self._cls = WatchedKernelManager
+        return self._cls
+
+    def kill_all(self) -> int:
+        "SIGKILL the process group of every registered kernel still alive; returns how many."
+        import signal
+        with self._lock: kms = list(self.managers)
+        n = 0
+        for km in kms:
+            prov = getattr(km, "provisioner", None); proc = getattr(prov, "process", None)
+            if proc is None or proc.poll() is not None: continue
+            try:
+                if hasattr(os, "killpg"): os.killpg(getattr(prov, "pgid", None) or proc.pid, signal.SIGKILL)
+                else: proc.kill()
+                n += 1
+            except OSError: pass
+        return n
+
 # %% ../nbs/92_runner.ipynb #bbe23751
 def run_stage(stage: Stage, # the stage to execute
               params: dict, # parameters for its `parameters` cell
               run_dir: Path, # the run folder (the kernel's working folder)
               progress: bool = False, # papermill's cell progress bar
+              watch: KernelWatch | None = None, # records the stage's kernel so another thread can stop it (stages side by side)
              ) -> Path:
     "Execute one stage notebook into `run_dir/notebooks/`; raise `StageFailed` on an exception in a cell."
     import papermill as pm
     out = Path(run_dir) / "notebooks" / stage.path.name
     out.parent.mkdir(parents=True, exist_ok=True)
+    more = {} if watch is None else dict(kernel_manager_class=watch.manager_class())
     for attempt in (1, 2, 3):
+        if watch is not None and watch.stop.is_set(): raise KeyboardInterrupt(f"stage {stage.label}: the series is stopping")
         try:
-            pm.execute_notebook(str(stage.path), str(out), parameters=params, cwd=str(run_dir), kernel_name="python3",
+            pm.execute_notebook(str(stage.path.resolve()), str(out), parameters=params, kernel_name="python3",
+                                resources=dict(metadata=dict(path=str(run_dir))),  # the kernel's working folder; papermill's cwd= would os.chdir the whole process, wrong with stages side by side
                                 progress_bar=progress, log_output=False,
                                 request_save_on_cell_execute=False,  # one write at the end (and on a failure): a write per cell re-serialised the whole notebook, 2-4x the overhead of a stage
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])  # kernel on 127.0.0.1: its TCP warning is noise in a run log
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"], **more)  # kernel on 127.0.0.1: its TCP warning is noise in a run log
             return out
         except pm.PapermillExecutionError as e:
             raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
         except RuntimeError as e:  # a kernel that died before its first reply ran no cell: two kernels started at once can pick the same port
-            if "Kernel died before replying to kernel_info" not in str(e) or attempt == 3: raise
+            if "Kernel died before replying to kernel_info" not in str(e) or attempt == 3 or (watch is not None and watch.stop.is_set()): raise
             time.sleep(attempt)
+
+# %% ../nbs/92_runner.ipynb #302b8c51
+INDEPENDENT_OF = {  # stage label -> stages (later in the series) that read none of its artefacts and write none it reads
+    "04_eda": ("05_feature_engineering", "06_feature_selection", "07_model_selection", "08_training"),
+    "10_deployment": ("11_monitoring",),
+}
+
+def stage_needs(label: str, # a stage of the run
+                chosen: list, # the run's stage labels, in series order
+                independent: dict | None = None, # the independence table; None = `INDEPENDENT_OF`
+               ) -> list:
+    "The stages of the run that `label` must wait for: every earlier one, except those the table calls independent of it."
+    t = INDEPENDENT_OF if independent is None else independent
+    return [c for c in chosen[:chosen.index(label)] if label not in t.get(c, ()) and c not in t.get(label, ())]
+
+def ready_stages(chosen: list, # the run's stage labels, in series order
+                 done: set, # stages finished (status ok)
+                 running: set, # stages running now
+                 independent: dict | None = None, # the independence table; None = `INDEPENDENT_OF`
+                ) -> list:
+    "The stages that may start now, in series order: not done, not running, and every stage they need done."
+    return [c for c in chosen if c not in done and c not in running
+            and all(n in done for n in stage_needs(c, chosen, independent))]
+
+# %% ../nbs/92_runner.ipynb #1a96503c
+STAGGER_S = 0.5  # seconds between two kernel starts: two kernels started at the same instant can race for a ZMQ port
+
+def default_jobs() -> int:
+    "Stages run at once by default: 2 on a machine with two cores or more (those this process may use), else 1."
+    try: n = len(os.sched_getaffinity(0))
+    except AttributeError: n = os.cpu_count() or 1
+    return 2 if n >= 2 else 1
 
 # %% ../nbs/92_runner.ipynb #1a136d74
 PARAM_NAMES = ("data", "target", "task", "seed", "run_dir", "fast", "settings", "id_columns", "ignore", "time_column", "test_data", "positive_label")
@@ -322,20 +391,80 @@ def _resume_run(resume, all_stages, nb_dir):
     return rd, manifest, [by_label[r["stage"]] for r in manifest["stages"]], first
 
 # %% ../nbs/92_runner.ipynb #91c6f771
+def _stamp(): return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
 def _run_recorded(s, rec, manifest, rd, progress, log):
-    rec.update(status="running", start=_now(), duration_s=None, error=None)
+    rec.update(status="running", start=_stamp(), end=None, duration_s=None, error=None)
     write_manifest(rd, manifest)
     t0 = time.perf_counter()
     try: rec["output"] = str(run_stage(s, manifest["parameters"], rd, progress=progress))
     except BaseException as e:
         rec.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed", duration_s=round(time.perf_counter() - t0, 2),
-                   error=str(e) if isinstance(e, StageFailed) else f"{type(e).__name__}: {e}")
+                   end=_stamp(), error=str(e) if isinstance(e, StageFailed) else f"{type(e).__name__}: {e}")
         if isinstance(e, StageFailed): rec.update(cell=e.cell, output=str(e.notebook))
         manifest["status"] = rec["status"]; write_manifest(rd, manifest)
         raise
-    rec.update(status="ok", duration_s=round(time.perf_counter() - t0, 2))
+    rec.update(status="ok", duration_s=round(time.perf_counter() - t0, 2), end=_stamp())
     write_manifest(rd, manifest)
     log(f"  ✓ {s.label:<28} {rec['duration_s']:7.1f} s")
+
+# %% ../nbs/92_runner.ipynb #becabaf6
+def _run_side_by_side(todo, recs, manifest, rd, jobs, log, bar):
+    "Run the stages `todo` (label -> Stage), at most `jobs` at a time, each once its needs are done; raise the first failure."
+    chosen = [r["stage"] for r in manifest["stages"]]
+    done = {l for l in chosen if l not in todo}
+    lock, watch, results = threading.Lock(), KernelWatch(), queue.Queue()
+    running, failure, last = {}, None, 0.0
+
+    def work(s, t0):
+        try: results.put((s, t0, str(run_stage(s, manifest["parameters"], rd, watch=watch)), None))
+        except BaseException as e: results.put((s, t0, None, e))
+
+    def record(s, t0, out, err, stopping=False):
+        rec = recs[s.label]
+        with lock:
+            rec.update(duration_s=round(time.perf_counter() - t0, 2), end=_stamp())
+            if err is None: rec.update(status="ok", output=out)
+            elif stopping or isinstance(err, KeyboardInterrupt): rec.update(status="interrupted", error=f"{type(err).__name__}: {err}")
+            else:
+                rec.update(status="failed", error=str(err) if isinstance(err, StageFailed) else f"{type(err).__name__}: {err}")
+                if isinstance(err, StageFailed): rec.update(cell=err.cell, output=str(err.notebook))
+            write_manifest(rd, manifest)
+        bar.update(1)
+        log(f"  {'✓' if err is None else '✗'} {s.label:<28} {rec['duration_s']:7.1f} s" + ("" if err is None else f"  {rec['status']}"))
+
+    try:
+        while True:
+            if failure is None:
+                for label in ready_stages(chosen, done, set(running)):
+                    if len(running) >= jobs: break
+                    time.sleep(max(0.0, STAGGER_S - (time.monotonic() - last)))
+                    with lock:
+                        recs[label].update(status="running", start=_stamp(), end=None, duration_s=None, error=None)
+                        write_manifest(rd, manifest)
+                    running[label] = threading.Thread(target=work, args=(todo[label], time.perf_counter()), name=f"stage {label}", daemon=True)
+                    running[label].start(); last = time.monotonic()
+                    bar.set_postfix_str(", ".join(running))
+            if not running: break
+            try: s, t0, out, err = results.get(timeout=0.5)
+            except queue.Empty: continue
+            running.pop(s.label).join()
+            record(s, t0, out, err)
+            if err is None: done.add(s.label)
+            elif failure is None: failure = err
+    except BaseException as e:  # Ctrl-C or SIGTERM in the main thread (or a bug here): stop the running kernels, keep what finished
+        watch.stop.set()
+        while running:
+            watch.kill_all()
+            try: s, t0, out, err = results.get(timeout=0.5)
+            except queue.Empty: continue
+            running.pop(s.label).join()
+            record(s, t0, out, err, stopping=True)
+        with lock: manifest["status"] = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"; write_manifest(rd, manifest)
+        raise
+    if failure is not None:
+        with lock: manifest["status"] = "interrupted" if isinstance(failure, KeyboardInterrupt) else "failed"; write_manifest(rd, manifest)
+        raise failure
 
 # %% ../nbs/92_runner.ipynb #dc43cd89
 class Terminated(KeyboardInterrupt):
@@ -406,9 +535,10 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
                scheduler: str | None = None, # with engine dask: local or a scheduler address; None = settings
                nb_dir: str | Path | None = None, # folder of stage notebooks; None = the kit's
                progress: bool | None = None, # progress bars; None = when stderr is a terminal
+               jobs: int | None = None, # stages run at once when independent (04 beside 05-08, 10 beside 11); 1 = one after the other; None = `default_jobs()`
                log=print, # where to report each finished stage
               ) -> Path:
-    "Run the stage notebooks in order with papermill into a run folder; return the folder."
+    "Run the stage notebooks with papermill into a run folder, independent stages side by side (`jobs`); return the folder."
     from tqdm.auto import tqdm
     all_stages = list_stages(nb_dir)
     if not all_stages: raise FileNotFoundError(f"no stage notebooks in {nb_dir or notebooks_dir()}")
@@ -418,6 +548,8 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
     if bad: raise ValueError(f"-p {bad[0]}: not a parameter of the notebooks; parameters are {', '.join(sorted(known))}")
     clash = sorted(set(extra) & set(PARAM_NAMES))
     if clash: raise ValueError(f"-p {clash[0]}: use the --{clash[0].replace('_', '-')} option instead")
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1: raise ValueError(f"--jobs {jobs}: give 1 (one stage at a time) or more")
     if resume is not None:
         rd, manifest, chosen, first = _resume_run(resume, all_stages, nb_dir)
         if first is None: log(f"run {rd} already finished; nothing to resume"); return rd
@@ -430,11 +562,18 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
         for w in manifest.get("warnings", []): log(f"warning: {w}")
     if progress is None: progress = sys.stderr.isatty()
     log(f"run folder: {rd}")
-    bar = tqdm(range(first, len(chosen)), desc="stages", unit="stage", disable=not progress, leave=True)
+    manifest["jobs"] = jobs; write_manifest(rd, manifest)
+    recs = {r["stage"]: r for r in manifest["stages"]}
+    todo = {s.label: s for s in chosen if recs[s.label]["status"] != "ok"}  # a resume runs every stage not ok, needs first
     with sigterm_interrupts(), engine_session(manifest, rd, log):
-        for i in bar:
-            bar.set_postfix_str(chosen[i].label)
-            _run_recorded(chosen[i], manifest["stages"][i], manifest, rd, progress, log)
+        if jobs == 1:
+            bar = tqdm(list(todo.values()), desc="stages", unit="stage", disable=not progress, leave=True)
+            for s in bar:
+                bar.set_postfix_str(s.label)
+                _run_recorded(s, recs[s.label], manifest, rd, progress, log)
+        else:
+            with tqdm(total=len(todo), desc="stages", unit="stage", disable=not progress, leave=True) as bar:
+                _run_side_by_side(todo, recs, manifest, rd, jobs, log, bar)
     manifest.update(status="ok", finished=_now())
     write_manifest(rd, manifest)
     return rd
