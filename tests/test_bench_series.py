@@ -22,5 +22,5 @@ def test_csv_cut_and_table(tmp_path, monkeypatch):
     csv = tmp_path / "mine.csv"; pd.DataFrame({"x": range(50), "y": [0, 1] * 25}).to_csv(csv, index=False)
     data, target, task, label = s.table_args(str(csv), 20, "y")
     assert (target, label, len(pd.read_csv(data))) == ("y", "mine-20", 20)
-    out = s.stage_table(dict(table="t", mode="fast", status="ok", total_s=4.0, stages={"01_a": 1.0, "02_b": 3.0}))
-    assert "25 %" in out and "75 %" in out
+    out = s.stage_table(dict(table="t", mode="fast", status="ok", total_s=3.5, jobs=2, stages={"01_a": 1.0, "02_b": 3.0}))
+    assert "25 %" in out and "75 %" in out and "total 3.5 s wall with --jobs 2" in out and "stages sum 4.0 s" in out
