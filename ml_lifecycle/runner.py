@@ -309,7 +309,7 @@ def run_stage(stage: Stage, # the stage to execute
                                 resources=dict(metadata=dict(path=str(run_dir))),  # the kernel's working folder; papermill's cwd= would os.chdir the whole process, wrong with stages side by side
                                 progress_bar=progress, log_output=False,
                                 request_save_on_cell_execute=False,  # one write at the end (and on a failure): a write per cell re-serialised the whole notebook, 2-4x the overhead of a stage
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"], **more)  # kernel on 127.0.0.1: its TCP warning is noise in a run log
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **more)  # noise in a run log: the kernel's TCP warning, and "KeyboardInterrupt caught" (jupyter_client interrupts a kernel before shutting it down)
             return out
         except pm.PapermillExecutionError as e:
             raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
