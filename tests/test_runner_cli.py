@@ -18,7 +18,7 @@ def test_help_lists_every_command(cli):
     for c in ("run", "stages", "params", "data"): assert c in r.stdout
     r = cli("run", "--help")
     for opt in ("--data", "--target", "--task", "--stages", "--run-dir", "--resume", "--fast", "-p", "--id-columns", "--ignore",
-                "--time-column", "--test-data", "--positive-label"): assert opt in r.stdout
+                "--time-column", "--test-data", "--positive-label", "--jobs"): assert opt in r.stdout
 
 def test_stages_and_params(cli):
     r = cli("stages", "--notebooks", STAGES)
