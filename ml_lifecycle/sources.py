@@ -244,27 +244,23 @@ def _filter_billing(src, dst, ids):
     finally: con.close()
 
 
-# %% ../nbs/80_sources.ipynb #ba794ee9
-def sample_churn_folder(src: str | Path, # churn dataset folder (made by `make_churn`; usage.parquet a file or a folder of parts)
-                        n: int, # customers to keep; a folder with at most `n` is returned as it is
-                        seed: int = 42, # seed of the random draw
-                        out: str | Path | None = None, # folder to write; None = a new temporary folder
-                       ) -> Path:
-    "A churn folder restricted to a seeded random sample of `n` customers, every source filtered, built by streaming; `src` itself when small enough."
-    import shutil, tempfile
-    import numpy as np, pyarrow as pa, pyarrow.csv as pcsv, pyarrow.parquet as pq
-    src = Path(src)
-    if not (src / "params.json").exists(): raise FileNotFoundError(f"{src / 'params.json'} not found: is {src} a churn dataset folder?")
-    total = churn_size(src)
-    if total <= n: return src
-    ids = pcsv.read_csv(src / "customers.csv", read_options=pcsv.ReadOptions(block_size=1 << 24),
-                        convert_options=pcsv.ConvertOptions(include_columns=["customer_id"],
-                                                            column_types={"customer_id": pa.string()}))["customer_id"]
-    if len(ids) != total: raise ValueError(f"{src / 'customers.csv'}: {len(ids)} rows parsed but {total} lines counted (a quoted newline?)")
-    pick = np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
+# %% ../nbs/80_sources.ipynb #60ac1e0a
+def _sample_cache(src, n, seed):
+    "Where the kit's cache keeps the sample of `src` (named by its path and its SHA256SUMS), or None when `src` has no SHA256SUMS."
+    import hashlib
+    from ml_lifecycle.datasets import cache_dir
+    sums = src / "SHA256SUMS"
+    if not sums.exists(): return None
+    tag = hashlib.sha256(str(src.resolve()).encode() + b"\n" + sums.read_bytes()).hexdigest()[:12]
+    return cache_dir() / "samples" / f"{src.name}-n{n}-s{seed}-{tag}"
+
+def _write_sample(src, out, ids, pick, seed):
+    "Write the sources of the customers `ids[pick]` of `src` into `out` (see `sample_churn_folder`)."
+    import shutil
+    import pyarrow as pa
     keep_ids = ids.take(pa.array(pick)).combine_chunks()
     keep = set(s.encode() for s in keep_ids.to_pylist())
-    out = Path(tempfile.mkdtemp(prefix=f"churn-sample{n}-")) if out is None else Path(out)
+    n, total = len(pick), len(ids)
     out.mkdir(parents=True, exist_ok=True)
     first = lambda line: line.split(b",", 1)[0].strip()
     _filter_lines(src / "customers.csv", out / "customers.csv", keep, first, header=True)
@@ -289,6 +285,34 @@ def sample_churn_folder(src: str | Path, # churn dataset folder (made by `make_c
     files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
     (out / "SHA256SUMS").write_text("".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in files), encoding="utf-8")
     return out
+
+# %% ../nbs/80_sources.ipynb #ba794ee9
+def sample_churn_folder(src: str | Path, # churn dataset folder (made by `make_churn`; usage.parquet a file or a folder of parts)
+                        n: int, # customers to keep; a folder with at most `n` is returned as it is
+                        seed: int = 42, # seed of the random draw
+                        out: str | Path | None = None, # folder to write; None = the kit's cache (reused while `src` is unchanged)
+                       ) -> Path:
+    "A churn folder restricted to a seeded random sample of `n` customers, every source filtered, built by streaming; `src` itself when small enough."
+    import os, shutil, tempfile
+    import numpy as np, pyarrow as pa, pyarrow.csv as pcsv
+    src = Path(src)
+    if not (src / "params.json").exists(): raise FileNotFoundError(f"{src / 'params.json'} not found: is {src} a churn dataset folder?")
+    total = churn_size(src)
+    if total <= n: return src
+    cached = _sample_cache(src, n, seed) if out is None else None
+    if cached is not None and (cached / "SHA256SUMS").exists(): return cached  # made earlier from the same files
+    ids = pcsv.read_csv(src / "customers.csv", read_options=pcsv.ReadOptions(block_size=1 << 24),
+                        convert_options=pcsv.ConvertOptions(include_columns=["customer_id"],
+                                                            column_types={"customer_id": pa.string()}))["customer_id"]
+    if len(ids) != total: raise ValueError(f"{src / 'customers.csv'}: {len(ids)} rows parsed but {total} lines counted (a quoted newline?)")
+    pick = np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
+    if out is not None: return _write_sample(src, Path(out), ids, pick, seed)
+    if cached is None: return _write_sample(src, Path(tempfile.mkdtemp(prefix=f"churn-sample{n}-")), ids, pick, seed)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    part = _write_sample(src, Path(tempfile.mkdtemp(prefix=cached.name + ".", dir=cached.parent)), ids, pick, seed)
+    try: os.replace(part, cached)  # whole or absent: a run that stops half-way leaves no sample to reuse
+    except OSError: shutil.rmtree(part, ignore_errors=True)  # another run wrote it first
+    return cached
 
 # %% ../nbs/80_sources.ipynb #38cad80f
 def serve_records(routes: dict, # path -> list of JSON-able records, e.g. {"/plans": [...]}
