@@ -244,7 +244,7 @@ def _filter_billing(src, dst, ids):
     finally: con.close()
 
 
-# %% ../nbs/80_sources.ipynb #60ac1e0a
+# %% ../nbs/80_sources.ipynb #e11eaa9f
 def _sample_cache(src, n, seed):
     "Where the kit's cache keeps the sample of `src` (named by its path and its SHA256SUMS), or None when `src` has no SHA256SUMS."
     import hashlib
