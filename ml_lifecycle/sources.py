@@ -12,7 +12,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['is_builtin', 'churn_folder', 'read_csv_robust', 'read_table_file', 'text_to_number', 'plain', 'write_json',
            'read_json_fields', 'file_lock', 'record_sample', 'positive_label_of', 'positive_mask', 'sha256_file',
-           'sha256_frame', 'churn_dir', 'snapshot_date', 'serve_records', 'fetch_json']
+           'sha256_frame', 'churn_dir', 'snapshot_date', 'churn_size', 'sample_churn_folder', 'serve_records',
+           'fetch_json']
 
 # %% ../nbs/80_sources.ipynb #eace6e2c
 def is_builtin(data) -> bool:
@@ -192,6 +193,145 @@ def snapshot_date(folder: str | Path):
     p = Path(folder) / "params.json"
     if not p.exists(): raise FileNotFoundError(f"{p} not found: is {folder} a churn dataset folder?")
     return pd.Timestamp(json.loads(p.read_text())["snapshot_date"])
+
+# %% ../nbs/80_sources.ipynb #cbf023a7
+def churn_size(folder: str | Path, # churn dataset folder
+              ) -> int:
+    "Number of customer records (rows of customers.csv), counted by streaming the file's lines."
+    n, last = 0, b"\n"
+    with open(Path(folder) / "customers.csv", "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""): n, last = n + chunk.count(b"\n"), chunk[-1:]
+    return max(n + (last != b"\n") - 1, 0)  # lines, the last one without its newline included, minus the header
+
+
+# %% ../nbs/80_sources.ipynb #bc4c5b77
+def _filter_lines(src, dst, keep, key, header=False):
+    "Copy the lines of `src` whose `key(line)` is in `keep` to `dst`, byte for byte (plus the header line)."
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        if header:
+            head = f.readline(); g.write(head)
+            if not head.startswith(b"customer_id,"): raise ValueError(f"{src}: the first column is not customer_id ({head[:40]!r})")
+        for line in f:
+            if key(line) in keep: g.write(line)
+
+
+_TICKET_ID = None
+
+
+def _ticket_customer(line):
+    "The `customer.id` of one tickets.jsonl line (a regex first, JSON when the layout differs)."
+    import re
+    global _TICKET_ID
+    _TICKET_ID = _TICKET_ID or re.compile(rb'"customer":\s*\{\s*"id":\s*"([^"]*)"')
+    m = _TICKET_ID.search(line)
+    if m: return m.group(1)
+    if not line.strip(): return None
+    c = json.loads(line).get("customer") or {}
+    return None if c.get("id") is None else str(c["id"]).encode()
+
+
+def _filter_parquet(src, dst, ids):
+    "Stream a Parquet file's record batches, keep the rows whose customer_id is in `ids` (an Arrow array), same schema."
+    import pyarrow.dataset as ds, pyarrow.parquet as pq
+    d = ds.dataset(src, format="parquet")
+    with pq.ParquetWriter(dst, d.schema) as w:
+        for b in d.scanner(filter=ds.field("customer_id").isin(ids), batch_size=1 << 16).to_batches():
+            if b.num_rows: w.write_batch(b)
+
+
+def _filter_billing(src, dst, ids):
+    "billing.sqlite restricted to `ids`: ATTACH the source read-only, INSERT…SELECT through a temp table of the ids."
+    import sqlite3
+    from urllib.parse import quote
+    con = sqlite3.connect(dst, uri=True)
+    try:
+        con.execute("ATTACH DATABASE ? AS src", (f"file:{quote(str(Path(src).resolve()))}?mode=ro",))  # read-only
+        schema = con.execute("SELECT type, name, sql FROM src.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' "
+                             "ORDER BY type = 'index'").fetchall()
+        tables = [n for t, n, _ in schema if t == "table"]
+        if not {"invoices", "payments"} <= set(tables): raise ValueError(f"{src}: expected tables invoices and payments, found {tables}")
+        for t, n, sql in schema:
+            if t == "table": con.execute(sql)
+        con.execute("CREATE TEMP TABLE keep (customer_id TEXT PRIMARY KEY)")
+        con.executemany("INSERT INTO temp.keep VALUES (?)", ((i,) for i in ids))
+        con.execute("INSERT INTO main.invoices SELECT * FROM src.invoices WHERE customer_id IN (SELECT customer_id FROM temp.keep)")
+        con.execute("INSERT INTO main.payments SELECT * FROM src.payments WHERE invoice_id IN (SELECT invoice_id FROM main.invoices)")
+        for t, n, sql in schema:
+            if t != "table": con.execute(sql)
+        con.commit()
+        con.execute("DETACH DATABASE src")
+    finally: con.close()
+
+
+# %% ../nbs/80_sources.ipynb #e11eaa9f
+def _sample_cache(src, n, seed):
+    "Where the kit's cache keeps the sample of `src` (named by its path and its SHA256SUMS), or None when `src` has no SHA256SUMS."
+    import hashlib
+    from ml_lifecycle.datasets import cache_dir
+    sums = src / "SHA256SUMS"
+    if not sums.exists(): return None
+    tag = hashlib.sha256(str(src.resolve()).encode() + b"\n" + sums.read_bytes()).hexdigest()[:12]
+    return cache_dir() / "samples" / f"{src.name}-n{n}-s{seed}-{tag}"
+
+def _write_sample(src, out, ids, pick, seed):
+    "Write the sources of the customers `ids[pick]` of `src` into `out` (see `sample_churn_folder`)."
+    import shutil
+    import pyarrow as pa
+    keep_ids = ids.take(pa.array(pick)).combine_chunks()
+    keep = set(s.encode() for s in keep_ids.to_pylist())
+    n, total = len(pick), len(ids)
+    out.mkdir(parents=True, exist_ok=True)
+    first = lambda line: line.split(b",", 1)[0].strip()
+    _filter_lines(src / "customers.csv", out / "customers.csv", keep, first, header=True)
+    _filter_lines(src / "cancellations.csv", out / "cancellations.csv", keep, first, header=True)
+    _filter_lines(src / "tickets.jsonl", out / "tickets.jsonl", keep, _ticket_customer)
+    u = src / "usage.parquet"
+    if u.is_dir():
+        (out / "usage.parquet").mkdir(exist_ok=True)
+        for part in sorted(u.glob("*.parquet")): _filter_parquet(part, out / "usage.parquet" / part.name, keep_ids)
+    else: _filter_parquet(u, out / "usage.parquet", keep_ids)
+    _filter_billing(src / "billing.sqlite", out / "billing.sqlite", keep_ids.to_pylist())
+    for f in sorted((src / "_truth").glob("*")) if (src / "_truth").is_dir() else []:
+        (out / "_truth").mkdir(exist_ok=True)
+        if f.suffix == ".parquet": _filter_parquet(f, out / "_truth" / f.name, keep_ids)
+        elif f.is_file(): shutil.copy2(f, out / "_truth" / f.name)
+    for f in ("README.md", ".ml-lifecycle-dataset"):
+        if (src / f).exists(): shutil.copy2(src / f, out / f)
+    params = json.loads((src / "params.json").read_text(encoding="utf-8"))
+    params["n_customers"] = int(n)
+    params["sample"] = dict(of=str(src.resolve()), customers=int(n), of_customers=int(total), seed=int(seed))
+    (out / "params.json").write_text(json.dumps(params, indent=1), encoding="utf-8")
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+    (out / "SHA256SUMS").write_text("".join(f"{sha256_file(p)}  {p.relative_to(out).as_posix()}\n" for p in files), encoding="utf-8")
+    return out
+
+# %% ../nbs/80_sources.ipynb #ba794ee9
+def sample_churn_folder(src: str | Path, # churn dataset folder (made by `make_churn`; usage.parquet a file or a folder of parts)
+                        n: int, # customers to keep; a folder with at most `n` is returned as it is
+                        seed: int = 42, # seed of the random draw
+                        out: str | Path | None = None, # folder to write; None = the kit's cache (reused while `src` is unchanged)
+                       ) -> Path:
+    "A churn folder restricted to a seeded random sample of `n` customers, every source filtered, built by streaming; `src` itself when small enough."
+    import os, shutil, tempfile
+    import numpy as np, pyarrow as pa, pyarrow.csv as pcsv
+    src = Path(src)
+    if not (src / "params.json").exists(): raise FileNotFoundError(f"{src / 'params.json'} not found: is {src} a churn dataset folder?")
+    total = churn_size(src)
+    if total <= n: return src
+    cached = _sample_cache(src, n, seed) if out is None else None
+    if cached is not None and (cached / "SHA256SUMS").exists(): return cached  # made earlier from the same files
+    ids = pcsv.read_csv(src / "customers.csv", read_options=pcsv.ReadOptions(block_size=1 << 24),
+                        convert_options=pcsv.ConvertOptions(include_columns=["customer_id"],
+                                                            column_types={"customer_id": pa.string()}))["customer_id"]
+    if len(ids) != total: raise ValueError(f"{src / 'customers.csv'}: {len(ids)} rows parsed but {total} lines counted (a quoted newline?)")
+    pick = np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
+    if out is not None: return _write_sample(src, Path(out), ids, pick, seed)
+    if cached is None: return _write_sample(src, Path(tempfile.mkdtemp(prefix=f"churn-sample{n}-")), ids, pick, seed)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    part = _write_sample(src, Path(tempfile.mkdtemp(prefix=cached.name + ".", dir=cached.parent)), ids, pick, seed)
+    try: os.replace(part, cached)  # whole or absent: a run that stops half-way leaves no sample to reuse
+    except OSError: shutil.rmtree(part, ignore_errors=True)  # another run wrote it first
+    return cached
 
 # %% ../nbs/80_sources.ipynb #38cad80f
 def serve_records(routes: dict, # path -> list of JSON-able records, e.g. {"/plans": [...]}
