@@ -15,11 +15,12 @@ from .config import resolve_params, write_settings, check_target, RunParams
 from .config import check_columns, check_test_table, id_like_columns, time_ordered_by, time_order_warning
 
 # %% auto #0
-__all__ = ['STAGE_RE', 'CORE_PACKAGES', 'INDEPENDENT_OF', 'STAGGER_S', 'PARAM_NAMES', 'COLUMN_OPTIONS', 'Stage', 'notebooks_dir',
-           'list_stages', 'select_stages', 'notebook_params', 'read_user_table', 'is_builtin', 'check_table',
-           'preflight', 'column_notes', 'task_dataset_args', 'new_run_dir', 'sha256_file', 'input_hashes',
-           'write_manifest', 'read_manifest', 'StageFailed', 'KernelWatch', 'run_stage', 'stage_needs', 'ready_stages',
-           'default_jobs', 'Terminated', 'sigterm_interrupts', 'check_engine', 'engine_session', 'run_series']
+__all__ = ['STAGE_RE', 'CORE_PACKAGES', 'KERNEL_ARGS', 'WARM_IMPORTS', 'INDEPENDENT_OF', 'STAGGER_S', 'PARAM_NAMES',
+           'COLUMN_OPTIONS', 'Stage', 'notebooks_dir', 'list_stages', 'select_stages', 'notebook_params',
+           'read_user_table', 'is_builtin', 'check_table', 'preflight', 'column_notes', 'task_dataset_args',
+           'new_run_dir', 'sha256_file', 'input_hashes', 'write_manifest', 'read_manifest', 'StageFailed',
+           'KernelWatch', 'stop_kernel', 'WarmKernels', 'run_stage', 'stage_needs', 'ready_stages', 'default_jobs',
+           'Terminated', 'sigterm_interrupts', 'check_engine', 'engine_session', 'run_series']
 
 # %% ../nbs/92_runner.ipynb #971aeca3
 STAGE_RE = re.compile(r"^(\d\d)_(\w+)\.ipynb$")
@@ -290,12 +291,63 @@ class KernelWatch:
             except OSError: pass
         return n
 
+# %% ../nbs/92_runner.ipynb #b6082b0c
+KERNEL_ARGS = ["--IPKernelApp.log_level=CRITICAL"]  # noise in a run log: the kernel's TCP warning, and "KeyboardInterrupt caught" (jupyter_client interrupts a kernel before shutting it down)
+WARM_IMPORTS = ("numpy", "pandas", "matplotlib.pyplot", "sklearn.pipeline", "sklearn.model_selection", "fastcore.test", "ml_lifecycle.config")
+
+def stop_kernel(km):
+    "Shut down a kernel we started (papermill shuts down only the kernels it starts)."
+    from jupyter_core.utils import run_sync
+    try: run_sync(km.shutdown_kernel)(now=True)
+    except Exception: pass  # already gone (killed by Ctrl-C, or died)
+
+class WarmKernels:
+    "Kernels started ahead of their stage, in the run folder, with the common libraries imported: `take` one, `close` the rest."
+    def __init__(self, run_dir: str | Path, # the run folder: the kernels' working folder
+                 spare: int = 1, # kernels kept ready
+                 imports: tuple = WARM_IMPORTS, # modules imported at start (no name is bound in the notebook)
+                 limit: int | None = None, # at most this many kernels in all (the number of stages to run); None = no limit
+                 watch: KernelWatch | None = None, # registers the kernels, so that Ctrl-C stops them too (stages side by side)
+                ):
+        self.run_dir, self.spare, self.imports, self.limit, self.watch = Path(run_dir), spare, tuple(imports), limit, watch
+        self.ready, self.started, self._lock = [], 0, threading.Lock()
+        self.fill()
+
+    def _start(self):
+        from jupyter_client.manager import AsyncKernelManager  # nbclient's own kind: it notices a kernel that dies
+        from jupyter_core.utils import run_sync
+        km = (self.watch.manager_class() if self.watch is not None else AsyncKernelManager)(kernel_name="python3")
+        line = f"import importlib as _il; [_il.import_module(_m) for _m in {list(self.imports)!r}]; del _il"
+        run_sync(km.start_kernel)(cwd=str(self.run_dir), extra_arguments=[*KERNEL_ARGS, f"--IPKernelApp.exec_lines={line}"])
+        self.started += 1
+        return km
+
+    def fill(self):
+        "Start kernels until `spare` are ready (each starts in the background: this returns at once)."
+        while len(self.ready) < self.spare and (self.limit is None or self.started < self.limit): self.ready.append(self._start())
+
+    def take(self):
+        "A started kernel (its manager) for the next stage; another one starts behind it."
+        with self._lock:
+            km = self.ready.pop(0) if self.ready else self._start()
+            self.fill()
+        return km
+
+    def close(self):
+        "Shut down the kernels not taken."
+        with self._lock:
+            while self.ready: stop_kernel(self.ready.pop())
+
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
 # %% ../nbs/92_runner.ipynb #bbe23751
 def run_stage(stage: Stage, # the stage to execute
               params: dict, # parameters for its `parameters` cell
               run_dir: Path, # the run folder (the kernel's working folder)
               progress: bool = False, # papermill's cell progress bar
               watch: KernelWatch | None = None, # records the stage's kernel so another thread can stop it (stages side by side)
+              kernels: WarmKernels | None = None, # kernels started ahead (`WarmKernels`); None = papermill starts one
              ) -> Path:
     "Execute one stage notebook into `run_dir/notebooks/`; raise `StageFailed` on an exception in a cell."
     import papermill as pm
@@ -304,18 +356,21 @@ def run_stage(stage: Stage, # the stage to execute
     more = {} if watch is None else dict(kernel_manager_class=watch.manager_class())
     for attempt in (1, 2, 3):
         if watch is not None and watch.stop.is_set(): raise KeyboardInterrupt(f"stage {stage.label}: the series is stopping")
+        km = kernels.take() if kernels is not None and attempt == 1 else None  # a retry starts a kernel of its own
         try:
             pm.execute_notebook(str(stage.path.resolve()), str(out), parameters=params, kernel_name="python3",
                                 resources=dict(metadata=dict(path=str(run_dir))),  # the kernel's working folder; papermill's cwd= would os.chdir the whole process, wrong with stages side by side
                                 progress_bar=progress, log_output=False,
                                 request_save_on_cell_execute=False,  # one write at the end (and on a failure): a write per cell re-serialised the whole notebook, 2-4x the overhead of a stage
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"], **more)  # noise in a run log: the kernel's TCP warning, and "KeyboardInterrupt caught" (jupyter_client interrupts a kernel before shutting it down)
+                                extra_arguments=KERNEL_ARGS, **(more if km is None else dict(km=km)))
             return out
         except pm.PapermillExecutionError as e:
             raise StageFailed(stage.label, e.exec_count, e.ename, e.evalue, out) from None
         except RuntimeError as e:  # a kernel that died before its first reply ran no cell: two kernels started at once can pick the same port
             if "Kernel died before replying to kernel_info" not in str(e) or attempt == 3 or (watch is not None and watch.stop.is_set()): raise
             time.sleep(attempt)
+        finally:
+            if km is not None: stop_kernel(km)
 
 # %% ../nbs/92_runner.ipynb #302b8c51
 INDEPENDENT_OF = {  # stage label -> stages (later in the series) that read none of its artefacts and write none it reads
@@ -393,11 +448,11 @@ def _resume_run(resume, all_stages, nb_dir):
 # %% ../nbs/92_runner.ipynb #91c6f771
 def _stamp(): return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
-def _run_recorded(s, rec, manifest, rd, progress, log):
+def _run_recorded(s, rec, manifest, rd, progress, log, kernels=None):
     rec.update(status="running", start=_stamp(), end=None, duration_s=None, error=None)
     write_manifest(rd, manifest)
     t0 = time.perf_counter()
-    try: rec["output"] = str(run_stage(s, manifest["parameters"], rd, progress=progress))
+    try: rec["output"] = str(run_stage(s, manifest["parameters"], rd, progress=progress, kernels=kernels))
     except BaseException as e:
         rec.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed", duration_s=round(time.perf_counter() - t0, 2),
                    end=_stamp(), error=str(e) if isinstance(e, StageFailed) else f"{type(e).__name__}: {e}")
@@ -414,10 +469,11 @@ def _run_side_by_side(todo, recs, manifest, rd, jobs, log, bar):
     chosen = [r["stage"] for r in manifest["stages"]]
     done = {l for l in chosen if l not in todo}
     lock, watch, results = threading.Lock(), KernelWatch(), queue.Queue()
+    kernels = WarmKernels(rd, spare=jobs, limit=len(todo), watch=watch)  # the next stages' kernels start while these run
     running, failure, last = {}, None, 0.0
 
     def work(s, t0):
-        try: results.put((s, t0, str(run_stage(s, manifest["parameters"], rd, watch=watch)), None))
+        try: results.put((s, t0, str(run_stage(s, manifest["parameters"], rd, watch=watch, kernels=kernels)), None))
         except BaseException as e: results.put((s, t0, None, e))
 
     def record(s, t0, out, err, stopping=False):
@@ -462,6 +518,7 @@ def _run_side_by_side(todo, recs, manifest, rd, jobs, log, bar):
             record(s, t0, out, err, stopping=True)
         with lock: manifest["status"] = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"; write_manifest(rd, manifest)
         raise
+    finally: kernels.close()
     if failure is not None:
         with lock: manifest["status"] = "interrupted" if isinstance(failure, KeyboardInterrupt) else "failed"; write_manifest(rd, manifest)
         raise failure
@@ -568,9 +625,10 @@ def run_series(data: str | None = None, # CSV path or built-in dataset; None = s
     with sigterm_interrupts(), engine_session(manifest, rd, log):
         if jobs == 1:
             bar = tqdm(list(todo.values()), desc="stages", unit="stage", disable=not progress, leave=True)
-            for s in bar:
-                bar.set_postfix_str(s.label)
-                _run_recorded(s, recs[s.label], manifest, rd, progress, log)
+            with WarmKernels(rd, limit=len(todo)) as kernels:  # the next stage's kernel starts while this one runs
+                for s in bar:
+                    bar.set_postfix_str(s.label)
+                    _run_recorded(s, recs[s.label], manifest, rd, progress, log, kernels)
         else:
             with tqdm(total=len(todo), desc="stages", unit="stage", disable=not progress, leave=True) as bar:
                 _run_side_by_side(todo, recs, manifest, rd, jobs, log, bar)
