@@ -222,7 +222,7 @@ def findings(result, ram_mib=None) -> dict:
     out = {}
     for st, pts in curves(result).items():
         ns, ts, ms = [p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts]
-        ts_, ms_ = slope(ns, ts), slope(ns, ms)
+        ts_, ms_ = slope(ns, ts), slope(ns[-2:], ms[-2:])  # memory: between the two largest sizes, where the fixed cost (kernel, imports, cluster) no longer hides the growth
         f = dict(time_slope=None if ts_ is None else round(ts_, 2), mem_slope=None if ms_ is None else round(ms_, 2),
                  superlinear=bool(ts_ is not None and ts_ > SUPERLINEAR), memory_unbounded=bool(ms_ is not None and ms_ > MEM_SLOPE),
                  sizes=ns)
@@ -235,7 +235,7 @@ def summary(result, ram_mib=None) -> str:
     "The printed summary: one line per stage (seconds and peak MiB at each size, slopes), then the stages to watch."
     sizes = sorted(r["customers"] for r in result["sizes"].values())
     fs = findings(result, ram_mib)
-    head = f"  {'stage':<26}" + "".join(f"{n:>18,}" for n in sizes) + f"{'t slope':>9}{'mem slope':>10}"
+    head = f"  {'stage':<26}" + "".join(f"{n:>18,}" for n in sizes) + f"{'t slope':>9}{'mem slope':>10}"  # mem slope: the two largest sizes
     lines = [f"== scale, engine {result['engine']}: seconds / peak MiB per stage", head]
     for st in sorted(fs):
         cells = []
@@ -249,7 +249,7 @@ def summary(result, ram_mib=None) -> str:
     if len(sizes) < 2: lines.append("one size only: no slope (run at least two sizes)")
     else:
         lines.append(f"super-linear time (slope > {SUPERLINEAR}): " + (", ".join(f"{s} ({fs[s]['time_slope']})" for s in sorted(sl)) or "none"))
-        lines.append(f"memory grows with the data (slope > {MEM_SLOPE}): " + (", ".join(
+        lines.append(f"memory grows with the data (slope between the two largest sizes > {MEM_SLOPE}): " + (", ".join(
             f"{s} ({fs[s]['mem_slope']}" + (f", ~{fs[s]['ram_at']:,} customers fill {ram_mib / 1024:.0f} GiB" if fs[s].get("ram_at") else "") + ")" for s in sorted(mu)) or "none"))
         hot = hot_cells(result)
         if hot:
