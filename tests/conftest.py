@@ -20,6 +20,13 @@ def cli():
                               text=True, env=e, timeout=timeout, cwd=cwd)
     return run
 
+@pytest.fixture
+def loans(tmp_path):
+    "A 40-row binary CSV (income, age, default): enough for the runner's checks, tiny for fixture stages."
+    p = tmp_path / "loans.csv"
+    p.write_text("income,age,default\n" + "\n".join(f"{1000+i},{20+i%40},{i%2}" for i in range(40)) + "\n")
+    return p
+
 def pytest_collection_modifyitems(config, items):
     "Start the long end-to-end runs first, so the workers (-n 2, work stealing) finish together; the site test last (it reads their fast run)."
     items.sort(key=lambda it: 0 if "test_series" in it.nodeid or "08_training" in it.nodeid else 2 if "test_site" in it.nodeid or "test_fast_run_report" in it.nodeid else 1)

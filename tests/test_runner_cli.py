@@ -6,12 +6,6 @@ from conftest import FIXTURES
 
 STAGES = FIXTURES / "stages"
 
-@pytest.fixture
-def loans(tmp_path):
-    p = tmp_path / "loans.csv"
-    p.write_text("income,age,default\n" + "\n".join(f"{1000+i},{20+i%40},{i%2}" for i in range(40)) + "\n")
-    return p
-
 def test_help_lists_every_command(cli):
     r = cli("--help")
     assert r.returncode == 0

@@ -8,12 +8,6 @@ from conftest import FIXTURES
 
 BRANCH = FIXTURES / "branch_stages"
 
-@pytest.fixture
-def loans(tmp_path):
-    p = tmp_path / "loans.csv"
-    p.write_text("income,age,default\n" + "\n".join(f"{1000+i},{20+i%40},{i%2}" for i in range(40)) + "\n")
-    return p
-
 def _times(rd):
     "stage -> (start, end) from the manifest, as datetimes."
     m = json.loads((Path(rd) / "manifest.json").read_text())
